@@ -1,0 +1,120 @@
+"""The model registry: each builder is registered, next to its code, with the recipe that trains
+and serves it, so training and export read everything model-specific from one place."""
+
+import dataclasses
+import difflib
+import fnmatch
+import inspect
+import re
+from typing import Callable
+
+from zoo.errors import UserError
+
+MODALITIES = ("image", "text")
+SERVING_INPUTS = ("image", "text")
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+
+_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_registry = {}
+
+
+class UnknownModelError(UserError, LookupError):
+    """A model name that is not registered."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its builder, the data it is trained on and its default recipe.
+
+    `modality` picks the input pipeline; `serving_input` what the exported signature accepts
+    ("image": uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
+    Builders end in a softmax, so `loss` and `metrics` are Keras names that expect probabilities.
+    """
+
+    name: str
+    builder: Callable
+    modality: str
+    dataset: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    serving_input: str
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    learning_rate_schedule: str = "cosine"
+    train_split: str = "train"
+    test_split: str = "test"
+    loss: str = "sparse_categorical_crossentropy"
+    metrics: tuple = ("accuracy",)
+
+    @property
+    def description(self):
+        """The first line of the builder's docstring."""
+        return (inspect.getdoc(self.builder) or "").split("\n")[0]
+
+    def default_args(self):
+        """The builder's keyword arguments with their default values."""
+        return {
+            name: parameter.default
+            for name, parameter in inspect.signature(self.builder).parameters.items()
+            if parameter.default is not inspect.Parameter.empty
+        }
+
+    def resolve_args(self, **overrides):
+        """The builder's defaults with `overrides` applied; an unknown argument is a `UserError`."""
+        defaults = self.default_args()
+        unknown = sorted(set(overrides) - set(defaults))
+        if unknown:
+            raise UserError(
+                f"model {self.name!r} has no argument {', '.join(map(repr, unknown))}; "
+                f"it takes: {', '.join(sorted(defaults))}"
+            )
+        return {**defaults, **overrides}
+
+
+def register_model(name, **metadata):
+    """Registers the decorated builder under `name` with `metadata` (the `ModelSpec` fields)."""
+
+    def decorator(builder):
+        if not _NAME_PATTERN.match(name):
+            raise ValueError(
+                f"model name {name!r} must match {_NAME_PATTERN.pattern}: it becomes a folder name"
+            )
+        if name in _registry:
+            raise ValueError(f"model {name!r} is already registered")
+        spec = ModelSpec(name=name, builder=builder, **metadata)
+        for field, allowed in [
+            ("modality", MODALITIES),
+            ("serving_input", SERVING_INPUTS),
+            ("learning_rate_schedule", LEARNING_RATE_SCHEDULES),
+        ]:
+            if getattr(spec, field) not in allowed:
+                raise ValueError(f"model {name!r}: {field} must be one of {allowed}")
+        _registry[name] = spec
+        return builder
+
+    return decorator
+
+
+def list_models(pattern="*"):
+    """The sorted names of registered models that match the fnmatch `pattern`."""
+    return sorted(fnmatch.filter(_registry, pattern))
+
+
+def get_model_spec(name):
+    """The `ModelSpec` registered under `name`; an unknown name suggests the closest ones."""
+    try:
+        return _registry[name]
+    except KeyError:
+        closest = difflib.get_close_matches(name, _registry, n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(map(repr, closest))}? " if closest else ""
+        raise UnknownModelError(
+            f"unknown model {name!r}; {hint}"
+            "zoo.list_models() (or `python train.py --list`) shows them all"
+        ) from None
+
+
+def build_model(name, **kwargs):
+    """The uncompiled `keras.Model` registered under `name`, `kwargs` overriding its defaults."""
+    spec = get_model_spec(name)
+    return spec.builder(**spec.resolve_args(**kwargs))
