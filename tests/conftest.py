@@ -1,0 +1,34 @@
+"""Test setup: two logical CPU devices, so MirroredStrategy runs with two replicas without GPUs."""
+
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Must happen before TensorFlow initializes its devices, so before any test runs.
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA_DIR = pathlib.Path(
+    os.environ.get("ZOO_REAL_DATA_DIR", REPO_ROOT.parent / "shared" / "tensorflow_datasets")
+)
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """A MirroredStrategy over the two logical CPU devices."""
+    return tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")])
+
+
+@pytest.fixture(scope="session")
+def real_data_dir():
+    """The prepared TFDS data dir with real MNIST and IMDB; tests that need it skip without it."""
+    if not (SHARED_DATA_DIR / "mnist").is_dir():
+        pytest.skip(f"real TFDS data not found at {SHARED_DATA_DIR} (set ZOO_REAL_DATA_DIR)")
+    return SHARED_DATA_DIR

@@ -1,0 +1,118 @@
+"""Every registered model builds, predicts, trains (also under MirroredStrategy) and round-trips
+through a .keras file, on tiny random input."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+
+TINY_ARGS = {
+    "image": dict(input_shape=(28, 28, 1), num_classes=10),
+    "text": dict(vocabulary_size=50, sequence_length=12, num_classes=3),
+}
+BATCH = 4
+
+
+def tiny_model(name):
+    spec = zoo.get_model_spec(name)
+    return zoo.build_model(name, **TINY_ARGS[spec.modality])
+
+
+def tiny_batch(model, seed=0):
+    """Random inputs the model accepts: uint8 pixels, or right-padded token ids (0 is padding)."""
+    rng = np.random.default_rng(seed)
+    shape = (BATCH,) + tuple(model.input_shape[1:])
+    if model.input.dtype == "uint8":
+        inputs = rng.integers(0, 256, shape, dtype=np.uint8)
+    else:
+        inputs = rng.integers(1, 50, shape, dtype=np.int64)
+        for row, length in enumerate([12, 9, 5, 1]):
+            inputs[row, length:] = 0
+    labels = rng.integers(0, model.output_shape[-1], BATCH)
+    return inputs, labels
+
+
+def compile_for_test(model, name):
+    spec = zoo.get_model_spec(name)
+    model.compile(optimizer="adam", loss=spec.loss, metrics=list(spec.metrics))
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_forward_pass_gives_class_probabilities(name):
+    model = tiny_model(name)
+    inputs, _ = tiny_batch(model)
+    probabilities = model.predict(inputs, verbose=0)
+    assert probabilities.shape == (BATCH, model.output_shape[-1])
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_defaults_build_an_uncompiled_model(name):
+    model = zoo.build_model(name)
+    assert isinstance(model, keras.Model) and not model.compiled
+    assert model.output_shape == (None, zoo.get_model_spec(name).default_args()["num_classes"])
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_a_training_step_changes_the_weights(name):
+    model = tiny_model(name)
+    compile_for_test(model, name)
+    inputs, labels = tiny_batch(model)
+    before = [w.copy() for w in model.get_weights()]
+    loss = model.train_on_batch(inputs, labels, return_dict=True)["loss"]
+    assert np.isfinite(loss)
+    assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_trains_under_mirrored_strategy_with_two_replicas(name, mirrored_strategy):
+    assert mirrored_strategy.num_replicas_in_sync == 2
+    with mirrored_strategy.scope():
+        model = tiny_model(name)
+        compile_for_test(model, name)
+    inputs, labels = tiny_batch(model)
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(
+        tf.data.Dataset.from_tensor_slices((inputs, labels)).batch(BATCH), epochs=1, verbose=0
+    )
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_keras_file_round_trip_keeps_the_outputs(name, tmp_path):
+    model = tiny_model(name)
+    inputs, _ = tiny_batch(model)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", zoo.list_models("*text*"))
+def test_text_models_ignore_what_sits_in_the_padding(name):
+    model = tiny_model(name)
+    inputs, _ = tiny_batch(model)
+    before = model.predict(inputs, verbose=0)
+    embeddings = next(w for w in model.weights if w.shape[0] == TINY_ARGS["text"]["vocabulary_size"])
+    embeddings.assign(embeddings.numpy() + 5.0 * (np.arange(embeddings.shape[0]) == 0)[:, None])
+    np.testing.assert_allclose(model.predict(inputs, verbose=0), before, rtol=1e-4, atol=1e-5)
+
+
+def test_image_model_takes_other_image_shapes():
+    model = zoo.build_model("mnist_cnn", input_shape=(32, 32, 3), num_classes=4)
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 4)
+
+
+def test_lstm_layers_stay_eligible_for_cudnn():
+    model = zoo.build_model("lstm_text")
+    lstms = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.LSTM)]
+    assert len(lstms) >= 2
+    for lstm in lstms:
+        assert lstm.recurrent_dropout == 0 and not lstm.unroll and lstm.use_bias
+        assert lstm.activation is keras.activations.tanh
+        assert lstm.recurrent_activation is keras.activations.sigmoid

@@ -1,0 +1,29 @@
+"""zoo: Keras model builders you can list, build, train on TFDS data and export for TF Serving."""
+
+import os
+
+# The builders are plain Keras and run on any backend; training and export need TensorFlow's.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from zoo.errors import UserError  # noqa: E402
+from zoo.registry import (  # noqa: E402
+    ModelSpec,
+    UnknownModelError,
+    build_model,
+    get_model_spec,
+    list_models,
+    register_model,
+)
+from zoo import models  # noqa: E402  (registers the builders)
+
+__version__ = "0.1.0"
+__all__ = [
+    "ModelSpec",
+    "UnknownModelError",
+    "UserError",
+    "build_model",
+    "get_model_spec",
+    "list_models",
+    "models",
+    "register_model",
+]

@@ -1,0 +1,7 @@
+"""Model builders, one family per module; importing this package registers them all."""
+
+from zoo.models.convnet import mnist_cnn
+from zoo.models.lstm import lstm_text
+from zoo.models.transformer import transformer_text
+
+__all__ = ["lstm_text", "mnist_cnn", "transformer_text"]

@@ -1,0 +1,44 @@
+"""Transformer encoder text classifiers built from keras-hub layers."""
+
+import keras
+import keras_hub
+from keras import layers
+
+from zoo.registry import register_model
+
+
+@register_model(
+    "transformer_text",
+    modality="text",
+    dataset="imdb_reviews",
+    serving_input="text",
+    epochs=2,
+    batch_size=64,
+    optimizer="adamw",
+    learning_rate=1e-3,
+    weight_decay=1e-2,
+)
+def transformer_text(
+    vocabulary_size=20000,
+    sequence_length=200,
+    num_classes=2,
+    embedding_dim=64,
+    num_heads=4,
+    intermediate_dim=128,
+    num_layers=2,
+    dropout=0.1,
+):
+    """A transformer encoder classifier over token ids; id 0 is padding, masked in attention."""
+    token_ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
+    padding_mask = keras.ops.not_equal(token_ids, 0)
+    x = keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size, sequence_length, embedding_dim)(
+        token_ids
+    )
+    for _ in range(num_layers):
+        x = keras_hub.layers.TransformerEncoder(intermediate_dim, num_heads, dropout=dropout)(
+            x, padding_mask=padding_mask
+        )
+    x = layers.GlobalAveragePooling1D()(x, mask=padding_mask)
+    x = layers.Dropout(dropout)(x)
+    probabilities = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    return keras.Model(token_ids, probabilities, name="transformer_text")
