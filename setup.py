@@ -1,0 +1,19 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="zoo",
+    version="0.1.0",
+    description="Keras 3 / TensorFlow model zoo: list, build, train on TFDS, export for TF Serving.",
+    packages=find_packages(include=["zoo", "zoo.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.10",
+        "keras-hub>=0.20",
+        "tensorflow-datasets>=4.9",
+        # tensorflow-datasets 4.9 imports it at run time without declaring it.
+        "importlib_resources",
+        "numpy",
+    ],
+    extras_require={"test": ["pytest"]},
+)
