@@ -69,6 +69,16 @@ class ModelSpec:
                 f"model {self.name!r} has no argument {', '.join(map(repr, unknown))}; "
                 f"it takes: {', '.join(sorted(defaults))}"
             )
+        for name, value in overrides.items():
+            expected = type(defaults[name])
+            fits = isinstance(value, expected) or (expected is float and type(value) is int) or (
+                expected in (tuple, list) and isinstance(value, (tuple, list))
+            )
+            if defaults[name] is not None and not fits:
+                raise UserError(
+                    f"model {self.name!r}: {name} must be of type {expected.__name__} "
+                    f"(default {defaults[name]!r}), got {value!r}"
+                )
         return {**defaults, **overrides}
 
 
