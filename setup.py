@@ -14,6 +14,8 @@ setup(
         # tensorflow-datasets 4.9 imports it at run time without declaring it.
         "importlib_resources",
         "numpy",
+        # TensorFlow no longer installs it; Keras' TensorBoard callback needs it.
+        "tensorboard",
     ],
     extras_require={"test": ["pytest"]},
 )

@@ -1,0 +1,110 @@
+"""Train any registered model on its TFDS dataset (or another of the same modality).
+
+    python train.py --list
+    python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
+    python train.py --model transformer_text --epochs 3 --model-arg num_layers=4
+
+Rerunning an interrupted command with the same --model-dir resumes from its last finished epoch.
+"""
+
+import argparse
+import ast
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import zoo  # noqa: E402
+from zoo import training  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", help="registered model name (see --list)")
+    parser.add_argument("--list", nargs="?", const="*", metavar="PATTERN",
+                        help="list the models matching an fnmatch pattern, then exit")
+    parser.add_argument("--dataset", help="TFDS dataset of the model's modality (default: the model's)")
+    parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
+    parser.add_argument("--download", action="store_true",
+                        help="let TFDS download and prepare the dataset if it is missing")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int, help="global batch size, split over replicas")
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps-per-epoch", type=int, help="for short runs")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
+    parser.add_argument("--mixed-precision", choices=training.PRECISIONS, default="off")
+    parser.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
+    parser.add_argument("--strategy", choices=training.STRATEGIES, default="auto",
+                        help="auto: mirrored over all local GPUs, else the CPU")
+    parser.add_argument("--model-dir",
+                        help="checkpoints, TensorBoard logs, history and summary (default: runs/MODEL)")
+    parser.add_argument("--model-arg", action="append", default=[], type=parse_model_arg,
+                        metavar="NAME=VALUE", help="override a builder argument; repeatable")
+    args = parser.parse_args(argv)
+    if args.list is None and not args.model:
+        parser.error("--model is required (or --list to see the models)")
+    return args
+
+
+def parse_model_arg(text):
+    """'num_layers=4' -> ('num_layers', 4); values are Python literals, else plain strings."""
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def print_models(pattern):
+    """A table of the registered models matching `pattern`."""
+    rows = [("name", "modality", "dataset", "parameters")]
+    for name in zoo.list_models(pattern):
+        spec = zoo.get_model_spec(name)
+        rows.append((name, spec.modality, spec.dataset, f"{zoo.build_model(name).count_params():,}"))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        if args.list is not None:
+            print_models(args.list)
+            return 0
+        training.train(
+            training.TrainConfig(
+                model=args.model,
+                dataset=args.dataset,
+                data_dir=args.data_dir,
+                download=args.download,
+                model_dir=args.model_dir,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                learning_rate=args.learning_rate,
+                seed=args.seed,
+                steps_per_epoch=args.steps_per_epoch,
+                max_steps=args.max_steps,
+                mixed_precision=args.mixed_precision,
+                jit_compile=args.jit_compile,
+                strategy=args.strategy,
+                model_args=dict(args.model_arg),
+            )
+        )
+    except zoo.UserError as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: rerun the same command to resume from the last finished epoch",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
