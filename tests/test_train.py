@@ -1,0 +1,196 @@
+"""train.py end to end: every model on mock data (one and two replicas), real MNIST, resuming,
+and a one-line error for each kind of bad input."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+import train
+import zoo
+from conftest import REPO_ROOT
+from zoo import training
+
+TINY_MODEL_ARGS = {
+    "mnist_cnn": ["filters=4"],
+    "lstm_text": ["vocabulary_size=200", "sequence_length=16", "units=8", "embedding_dim=8"],
+    "transformer_text": ["vocabulary_size=200", "sequence_length=16", "embedding_dim=8",
+                         "num_heads=2", "intermediate_dim=16"],
+}
+
+
+def run_train(*train_args, mock=True, logical_cpus=1, env=None):
+    """Runs train.py in a subprocess (under mock data unless `mock` is False)."""
+    command = [sys.executable, "train.py"]
+    if mock:
+        command = [sys.executable, "tests/mocked_train.py", "--logical-cpus", str(logical_cpus), "--"]
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    return subprocess.run(
+        command + list(train_args), cwd=REPO_ROOT, env=environment, capture_output=True, text=True
+    )
+
+
+def tiny_args(name):
+    return [arg for value in TINY_MODEL_ARGS[name] for arg in ("--model-arg", value)]
+
+
+def test_every_model_has_tiny_test_arguments():
+    assert sorted(TINY_MODEL_ARGS) == zoo.list_models()
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_train_py_end_to_end_on_mock_data(name, replicas, tmp_path):
+    model_dir = tmp_path / "run"
+    result = run_train(
+        "--model", name, "--model-dir", str(model_dir), "--epochs", "2", "--batch-size", "16",
+        "--strategy", "mirrored", *tiny_args(name), logical_cpus=replicas,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{replicas} replica(s), global batch 16 = {16 // replicas} per replica" in result.stdout
+
+    summary = json.loads((model_dir / "summary.json").read_text())
+    assert summary["model"] == name and summary["num_replicas"] == replicas
+    assert summary["epochs_run"] == 2 and summary["hyperparameters"]["steps_per_epoch"] == 4
+    assert 0 <= summary["test_metrics"]["accuracy"] <= 1
+    assert summary["train_examples_per_second"] > 0
+    assert set(summary["versions"]) >= {"tensorflow", "keras", "keras_hub"}
+    with open(model_dir / "history.csv") as history:
+        assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1"]
+    assert (model_dir / "checkpoints" / "best.keras").exists()
+    assert any((model_dir / "logs").rglob("events.out.tfevents.*"))
+    assert not (model_dir / "backup").exists()
+
+    model = keras.saving.load_model(model_dir / "model.keras")
+    raw = (np.zeros((2, 28, 28, 1), np.uint8) if summary["modality"] == "image"
+           else tf.constant(["a fine film", "dull"]))
+    assert model.predict(raw, verbose=0).shape == (2, len(summary["class_names"]))
+
+
+@pytest.mark.slow
+def test_one_epoch_of_mnist_cnn_on_real_mnist_reaches_97_percent(real_data_dir, tmp_path):
+    result = run_train(
+        "--model", "mnist_cnn", "--epochs", "1", "--data-dir", str(real_data_dir),
+        "--model-dir", str(tmp_path / "run"), mock=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["dataset"] == "mnist" and summary["epochs_run"] == 1
+    assert summary["test_metrics"]["accuracy"] >= 0.97
+
+
+class InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_rerun_after_an_interruption_resumes_and_runs_the_requested_epochs(tmp_path):
+    config = training.TrainConfig(
+        model="mnist_cnn", model_dir=str(tmp_path), epochs=3, batch_size=16,
+        strategy="one_device", model_args={"filters": 4},
+    )
+    with tfds.testing.mock_data(num_examples=64):
+        with pytest.raises(KeyboardInterrupt):
+            training.train(config, callbacks=[InterruptAfterFirstEpoch()])
+        assert not (tmp_path / "summary.json").exists()
+        recorder = EpochRecorder()
+        summary = training.train(config, callbacks=[recorder])
+    assert recorder.epochs == [1, 2]
+    assert summary["epochs_run"] == 3
+    with open(tmp_path / "history.csv") as history:
+        assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1", "2"]
+
+
+def test_max_steps_stops_training_mid_epoch(tmp_path):
+    config = training.TrainConfig(
+        model="mnist_cnn", model_dir=str(tmp_path), epochs=5, batch_size=16, max_steps=6,
+        strategy="one_device", model_args={"filters": 4},
+    )
+    with tfds.testing.mock_data(num_examples=64):
+        summary = training.train(config)
+    assert summary["epochs_run"] == 2 and summary["hyperparameters"]["epochs"] == 2
+
+
+def test_a_finished_run_is_never_overwritten(tmp_path):
+    (tmp_path / "summary.json").write_text("{}")
+    with pytest.raises(zoo.UserError, match="finished run"):
+        training.train(training.TrainConfig(model="mnist_cnn", model_dir=str(tmp_path)))
+    assert (tmp_path / "summary.json").read_text() == "{}"
+
+
+def main_error(capsys, *argv):
+    """Runs train.main in-process under mock data; returns (exit code, stderr)."""
+    with tfds.testing.mock_data(num_examples=16):
+        code = train.main(list(argv))
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--model", "lstm_txt"], "unknown model 'lstm_txt'; did you mean 'lstm_text'"),
+        (["--model", "mnist_cnn", "--dataset", "no_such_dataset"], "unknown TFDS dataset 'no_such_dataset'"),
+        (["--model", "mnist_cnn", "--dataset", "imdb_reviews"], "holds text inputs, but this model takes image"),
+        (["--model", "lstm_text", "--dataset", "mnist"], "holds image inputs, but this model takes text"),
+        (["--model", "mnist_cnn", "--batch-size", "7", "--strategy", "mirrored"],
+         "global batch size 7 does not split over 2 replicas; pick a multiple of 2"),
+        (["--model", "mnist_cnn", "--model-arg", "num_layers=4"], "has no argument 'num_layers'; it takes: dropout, filters"),
+        (["--model", "mnist_cnn", "--model-arg", "filters=many"], "filters must be of type int"),
+        (["--model", "mnist_cnn", "--epochs", "0"], "--epochs must be positive"),
+    ],
+)
+def test_bad_input_exits_2_with_a_one_line_message(capsys, tmp_path, argv, message):
+    code, stderr = main_error(capsys, *argv, "--model-dir", str(tmp_path))
+    assert code == 2
+    assert stderr.startswith("train.py: error: ") and message in stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+def test_missing_data_names_the_dataset_and_dir_and_leaves_nothing_behind(tmp_path):
+    data_dir = tmp_path / "empty_data_dir"
+    data_dir.mkdir()
+    result = run_train("--model", "mnist_cnn", "--data-dir", str(data_dir), "--model-dir",
+                       str(tmp_path / "run"), mock=False)
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("train.py: error: dataset 'mnist' is not prepared in " + str(data_dir))
+    assert "--data-dir" in error and "TFDS_DATA_DIR" in error
+    assert "Traceback" not in result.stderr
+    assert list(data_dir.iterdir()) == []
+
+
+def test_argparse_rejects_a_malformed_model_arg(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--model", "mnist_cnn", "--model-arg", "num_layers"])
+    assert exit_info.value.code == 2 and "expected NAME=VALUE" in capsys.readouterr().err
+
+
+def test_model_args_parse_as_python_literals():
+    assert train.parse_model_arg("num_layers=4") == ("num_layers", 4)
+    assert train.parse_model_arg("bidirectional=False") == ("bidirectional", False)
+    assert train.parse_model_arg("input_shape=(32, 32, 3)") == ("input_shape", (32, 32, 3))
+    assert train.parse_model_arg("name=plain text") == ("name", "plain text")
+
+
+def test_list_shows_name_modality_dataset_and_parameters(capsys):
+    assert train.main(["--list", "*text*"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "modality", "dataset", "parameters"]
+    assert [line.split()[0] for line in lines[1:]] == ["lstm_text", "transformer_text"]
+    assert lines[1].split()[1:3] == ["text", "imdb_reviews"]
