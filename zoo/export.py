@@ -1,0 +1,158 @@
+"""Export a trained model dir as a SavedModel that TensorFlow Serving loads as it is.
+
+    python -m zoo.export --model-dir runs/mnist_cnn [--export-dir saved_models] [--name NAME]
+
+Layout: `EXPORT_DIR/NAME/VERSION/` with integer versions, each written in a hidden staging
+folder and renamed into place when complete, so Serving never sees a partial version; and
+`EXPORT_DIR/models.config`, a ModelServerConfig listing every exported model.
+"""
+
+import argparse
+import json
+import pathlib
+import shutil
+import sys
+import uuid
+
+import keras
+import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+from tensorflow_serving.config import model_server_config_pb2
+
+from zoo.errors import UserError
+from zoo.registry import get_model_spec
+
+DEFAULT_EXPORT_DIR = "saved_models"
+SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
+IMAGE_BYTES_SIGNATURE = "predict_image_bytes"
+WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
+WARMUP_BATCH_SIZES = (1, 4)
+
+
+def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
+    """Exports the finished run in `model_dir` as the next version of `name` (default: the
+    model's registered name); returns the version folder. Existing versions are never touched."""
+    model_dir = pathlib.Path(model_dir)
+    if not (model_dir / "summary.json").exists():
+        raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
+    summary = json.loads((model_dir / "summary.json").read_text())
+    spec = get_model_spec(summary["model"])
+    name = name or spec.name
+    model = keras.saving.load_model(model_dir / "model.keras")
+    archive = serving_archive(model, spec.serving_input, summary["class_names"])
+
+    model_base = pathlib.Path(export_dir) / name
+    model_base.mkdir(parents=True, exist_ok=True)
+    version = 1 + max((int(path.name) for path in model_base.iterdir() if path.name.isdigit()), default=0)
+    staging = model_base / f".staging-{version}-{uuid.uuid4().hex}"
+    try:
+        archive.write_out(str(staging), verbose=False)
+        write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
+        staging.rename(model_base / str(version))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    write_models_config(export_dir)
+    return model_base / str(version)
+
+
+def serving_archive(model, serving_input, class_names):
+    """An ExportArchive whose `serving_default` takes raw inputs and returns probabilities,
+    class ids and labels; image models also get a signature that takes encoded image bytes."""
+    labels = tf.constant(class_names)
+    if serving_input == "text":
+        input_spec = tf.TensorSpec([None], tf.string, name="text")
+    else:
+        image_shape = tuple(model.input_shape[1:])
+        input_spec = tf.TensorSpec((None,) + image_shape, tf.uint8, name="images")
+
+    def predict(inputs):
+        # A wrong shape must fail here, with TensorFlow's error, not crash a kernel further on.
+        probabilities = model(tf.ensure_shape(inputs, input_spec.shape), training=False)
+        class_id = tf.argmax(probabilities, axis=-1)
+        return {"probabilities": probabilities, "class_id": class_id, "label": tf.gather(labels, class_id)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", predict, input_signature=[input_spec])
+    if serving_input == "image":
+
+        def decode(image_bytes):
+            image = tf.io.decode_image(image_bytes, channels=image_shape[-1], expand_animations=False)
+            return tf.ensure_shape(image, image_shape)
+
+        archive.add_endpoint(
+            IMAGE_BYTES_SIGNATURE,
+            lambda image_bytes: predict(
+                tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec(image_shape, tf.uint8))
+            ),
+            input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")],
+        )
+    return archive
+
+
+def warmup_requests(name, serving_input, input_shape):
+    """PredictRequests of the sizes Serving will see first, so the first user is not the slow one."""
+    requests = []
+    for batch_size in WARMUP_BATCH_SIZES:
+        if serving_input == "text":
+            inputs = {"serving_default": {"text": (WARMUP_TEXTS * batch_size)[:batch_size]}}
+        else:
+            images = tf.zeros((batch_size,) + tuple(input_shape), tf.uint8)
+            inputs = {
+                "serving_default": {"images": images.numpy()},
+                IMAGE_BYTES_SIGNATURE: {
+                    "image_bytes": [tf.io.encode_png(image).numpy() for image in images]
+                },
+            }
+        for signature, tensors in inputs.items():
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=name, signature_name=signature)
+            )
+            for key, value in tensors.items():
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+            requests.append(request)
+    return requests
+
+
+def write_warmup_requests(saved_model_dir, name, serving_input, input_shape):
+    """Writes `assets.extra/tf_serving_warmup_requests`, the file TF Serving replays on load."""
+    assets_extra = pathlib.Path(saved_model_dir) / "assets.extra"
+    assets_extra.mkdir()
+    with tf.io.TFRecordWriter(str(assets_extra / "tf_serving_warmup_requests")) as writer:
+        for request in warmup_requests(name, serving_input, input_shape):
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
+def write_models_config(export_dir, base_path=SERVING_BASE_PATH):
+    """Rewrites `models.config` (for `--model_config_file`) to list every exported model."""
+    export_dir = pathlib.Path(export_dir)
+    config = model_server_config_pb2.ModelServerConfig()
+    for model_base in sorted(export_dir.iterdir()):
+        if model_base.is_dir() and any(path.name.isdigit() for path in model_base.iterdir()):
+            config.model_config_list.config.add(
+                name=model_base.name, base_path=f"{base_path}/{model_base.name}", model_platform="tensorflow"
+            )
+    staging = export_dir / f".models.config-{uuid.uuid4().hex}"
+    staging.write_text(text_format.MessageToString(config))
+    staging.replace(export_dir / "models.config")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Export a trained model dir for TF Serving.")
+    parser.add_argument("--model-dir", required=True, help="a finished train.py run")
+    parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
+    parser.add_argument("--name", help="model name under the export dir (default: the model's)")
+    args = parser.parse_args(argv)
+    try:
+        print(f"Exported {export(args.model_dir, args.export_dir, args.name)}")
+    except UserError as error:
+        print(f"zoo.export: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
