@@ -16,6 +16,8 @@ setup(
         "numpy",
         # TensorFlow no longer installs it; Keras' TensorBoard callback needs it.
         "tensorboard",
+        # Protos for TF Serving's warm-up requests and models.config.
+        "tensorflow-serving-api",
     ],
     extras_require={"test": ["pytest"]},
 )

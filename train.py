@@ -15,7 +15,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
-from zoo import training  # noqa: E402
+from zoo import export, training  # noqa: E402
 
 
 def parse_args(argv):
@@ -41,6 +41,10 @@ def parse_args(argv):
                         help="auto: mirrored over all local GPUs, else the CPU")
     parser.add_argument("--model-dir",
                         help="checkpoints, TensorBoard logs, history and summary (default: runs/MODEL)")
+    parser.add_argument("--export", action="store_true",
+                        help="after training, export a SavedModel for TF Serving")
+    parser.add_argument("--export-dir", default=export.DEFAULT_EXPORT_DIR,
+                        help="root of the exported models (default: %(default)s)")
     parser.add_argument("--model-arg", action="append", default=[], type=parse_model_arg,
                         metavar="NAME=VALUE", help="override a builder argument; repeatable")
     args = parser.parse_args(argv)
@@ -77,25 +81,27 @@ def main(argv=None):
         if args.list is not None:
             print_models(args.list)
             return 0
-        training.train(
-            training.TrainConfig(
-                model=args.model,
-                dataset=args.dataset,
-                data_dir=args.data_dir,
-                download=args.download,
-                model_dir=args.model_dir,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                learning_rate=args.learning_rate,
-                seed=args.seed,
-                steps_per_epoch=args.steps_per_epoch,
-                max_steps=args.max_steps,
-                mixed_precision=args.mixed_precision,
-                jit_compile=args.jit_compile,
-                strategy=args.strategy,
-                model_args=dict(args.model_arg),
-            )
+        config = training.TrainConfig(
+            model=args.model,
+            dataset=args.dataset,
+            data_dir=args.data_dir,
+            download=args.download,
+            model_dir=args.model_dir,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            steps_per_epoch=args.steps_per_epoch,
+            max_steps=args.max_steps,
+            mixed_precision=args.mixed_precision,
+            jit_compile=args.jit_compile,
+            strategy=args.strategy,
+            model_args=dict(args.model_arg),
         )
+        training.train(config)
+        if args.export:
+            model_dir = config.model_dir or training.default_model_dir(config.model)
+            print(f"Exported {export.export(model_dir, args.export_dir)}")
     except zoo.UserError as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

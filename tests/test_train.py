@@ -51,7 +51,8 @@ def test_train_py_end_to_end_on_mock_data(name, replicas, tmp_path):
     model_dir = tmp_path / "run"
     result = run_train(
         "--model", name, "--model-dir", str(model_dir), "--epochs", "2", "--batch-size", "16",
-        "--strategy", "mirrored", *tiny_args(name), logical_cpus=replicas,
+        "--strategy", "mirrored", *tiny_args(name), "--export", "--export-dir", str(tmp_path / "exported"),
+        logical_cpus=replicas,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{replicas} replica(s), global batch 16 = {16 // replicas} per replica" in result.stdout
@@ -67,6 +68,7 @@ def test_train_py_end_to_end_on_mock_data(name, replicas, tmp_path):
     assert (model_dir / "checkpoints" / "best.keras").exists()
     assert any((model_dir / "logs").rglob("events.out.tfevents.*"))
     assert not (model_dir / "backup").exists()
+    assert (tmp_path / "exported" / name / "1" / "saved_model.pb").exists()
 
     model = keras.saving.load_model(model_dir / "model.keras")
     raw = (np.zeros((2, 28, 28, 1), np.uint8) if summary["modality"] == "image"
