@@ -1,0 +1,272 @@
+"""Benchmark the zoo's default recipes against the keras-io references, side by side.
+
+    python benchmarks/run.py [--models mnist_cnn ...] [--quick] [--data-dir DIR]
+
+For each model it trains, in one process and on the same data and pipeline, the zoo's default
+recipe and the matching keras-io example, and records test accuracy after every epoch against
+training wall time (evaluation excluded), time to the target accuracy, steady-state training
+throughput, the input pipeline's throughput alone, peak resident memory and parameter count.
+Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
+dataset; a full run also rewrites the README's benchmark table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import sys
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import psutil  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import zoo  # noqa: E402
+from reference import REFERENCES  # noqa: E402
+from zoo import data, training  # noqa: E402
+
+TARGET_ACCURACY = {"mnist": 0.99, "imdb_reviews": 0.85}
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+README_MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
+QUICK_STEPS = 2
+PIPELINE_REPEATS = 3
+
+
+class TestCurve(keras.callbacks.Callback):
+    """Test accuracy after each epoch, against training wall time with evaluation excluded."""
+
+    def __init__(self, test_batches):
+        super().__init__()
+        self.test_batches = test_batches
+        self.points = []
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+        self.evaluating = 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        trained_for = time.perf_counter() - self.started - self.evaluating
+        evaluation_started = time.perf_counter()
+        accuracy = self.model.evaluate(self.test_batches, return_dict=True, verbose=0)["accuracy"]
+        self.evaluating += time.perf_counter() - evaluation_started
+        self.points.append({"epoch": epoch + 1, "seconds": trained_for, "test_accuracy": accuracy})
+        print(f"  epoch {epoch + 1}: test accuracy {accuracy:.4f} at {trained_for:.1f} s", flush=True)
+
+
+class PeakMemory:
+    """Samples this process's resident memory while in the `with` block; `.peak_mb` after."""
+
+    def __enter__(self):
+        self.peak = psutil.Process().memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, psutil.Process().memory_info().rss)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.peak_mb = self.peak / 2**20
+
+
+def pipeline_examples_per_second(batches, batch_size, steps):
+    """Median examples per second of iterating `batches` alone (a warm pass first, for caches)."""
+    for _ in batches.take(steps):
+        pass
+    timings = []
+    for _ in range(PIPELINE_REPEATS):
+        started = time.perf_counter()
+        for _ in batches.take(steps):
+            pass
+        timings.append(steps * batch_size / (time.perf_counter() - started))
+    return statistics.median(timings)
+
+
+def measure(name, recipe, strategy, args):
+    """Trains `name` with the zoo's recipe or its keras-io reference under `strategy` (one per
+    process: a second MirroredStrategy would reuse the first one's collective keys)."""
+    spec = zoo.get_model_spec(name)
+    reference = REFERENCES[name]
+    ours = recipe == "zoo"
+    model_args = spec.default_args()
+    batch_size = spec.batch_size if ours else reference.batch_size
+    epochs = 1 if args.quick else (spec.epochs if ours else reference.epochs)
+    datasets = data.load(
+        spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir,
+        vocabulary_size=model_args.get("vocabulary_size") if ours else reference.vocabulary_size,
+        sequence_length=model_args.get("sequence_length") if ours else reference.sequence_length,
+    )
+    steps = QUICK_STEPS if args.quick else int(datasets.train.cardinality())
+    data_args = {"num_classes": len(datasets.class_names)}
+    if spec.modality == "image":
+        data_args["input_shape"] = datasets.input_shape
+    elif not ours:
+        data_args.update(vocabulary_size=reference.vocabulary_size, sequence_length=reference.sequence_length)
+
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        if ours:
+            model = spec.builder(**{**model_args, **data_args})
+            optimizer = training.make_optimizer(spec, spec.learning_rate, epochs * steps)
+        else:
+            model = reference.builder(**data_args)
+            optimizer = reference.optimizer
+        model.compile(optimizer=optimizer, loss=spec.loss, metrics=["accuracy"], jit_compile=args.jit_compile)
+
+    print(f"{name} / {recipe}: {epochs} epoch(s) of {steps} steps, batch {batch_size}", flush=True)
+    curve = TestCurve(datasets.test.take(QUICK_STEPS) if args.quick else datasets.test)
+    throughput = training.ThroughputMeter(batch_size)
+    with PeakMemory() as memory:
+        model.fit(datasets.train, epochs=epochs, steps_per_epoch=steps, callbacks=[throughput, curve],
+                  shuffle=False, verbose=0)
+    target = TARGET_ACCURACY.get(spec.dataset)
+    reached = [point["seconds"] for point in curve.points if target and point["test_accuracy"] >= target]
+    return {
+        "model": name,
+        "recipe": "zoo" if ours else f"keras-io {reference.example}",
+        "dataset": spec.dataset,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "parameters": model.count_params(),
+        "curve": curve.points,
+        "final_test_accuracy": curve.points[-1]["test_accuracy"],
+        "target_accuracy": target,
+        "seconds_to_target": reached[0] if reached else None,
+        "train_examples_per_second": throughput.examples_per_second(),
+        "pipeline_examples_per_second": pipeline_examples_per_second(datasets.train, batch_size, steps),
+        "peak_memory_mb": memory.peak_mb,
+    }
+
+
+def machine():
+    """What the figures were measured on."""
+    cpu = platform.processor()
+    if pathlib.Path("/proc/cpuinfo").exists():
+        names = re.findall(r"^model name\s*:\s*(.+)$", pathlib.Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = names[0] if names else cpu
+    gpus = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+            for gpu in tf.config.list_physical_devices("GPU")]
+    return {"cpu": cpu, "cores": os.cpu_count(), "gpus": gpus, "platform": platform.platform()}
+
+
+def machine_slug(facts):
+    if facts["gpus"]:
+        return re.sub(r"[^a-z0-9]+", "-", facts["gpus"][0].lower()).strip("-")
+    return f"cpu{facts['cores']}"
+
+
+def markdown_table(runs):
+    """Ours beside the reference for each model, with ratios (reference / ours for times)."""
+    lines = [
+        "| model | recipe | test accuracy | time to target | train ex/s | pipeline ex/s | peak MB | params |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        to_target = f"{run['seconds_to_target']:.0f} s" if run["seconds_to_target"] else "not reached"
+        lines.append(
+            f"| `{run['model']}` | {run['recipe']} | {run['final_test_accuracy']:.4f} | {to_target} "
+            f"(target {run['target_accuracy']}) | {run['train_examples_per_second'] or 0:,.0f} | "
+            f"{run['pipeline_examples_per_second']:,.0f} | {run['peak_memory_mb']:,.0f} | "
+            f"{run['parameters']:,} |"
+        )
+    by_model = {}
+    for run in runs:
+        by_model.setdefault(run["model"], {})["zoo" if run["recipe"] == "zoo" else "reference"] = run
+    ratios = ["", "| model | time-to-target speed-up (reference / zoo) | accuracy gain (points) |", "|---|---|---|"]
+    for name, pair in by_model.items():
+        if len(pair) == 2:
+            ours, theirs = pair["zoo"], pair["reference"]
+            speedup = (f"{theirs['seconds_to_target'] / ours['seconds_to_target']:.2f}x"
+                       if ours["seconds_to_target"] and theirs["seconds_to_target"]
+                       else "reference never reached it" if ours["seconds_to_target"] else "n/a")
+            gain = 100 * (ours["final_test_accuracy"] - theirs["final_test_accuracy"])
+            ratios.append(f"| `{name}` | {speedup} | {gain:+.2f} |")
+    return "\n".join(lines + ratios) + "\n"
+
+
+def plot(runs, path_prefix):
+    """One PNG per dataset: test accuracy against training wall time, every recipe on one axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    paths = []
+    for dataset in sorted({run["dataset"] for run in runs}):
+        figure, axes = pyplot.subplots(figsize=(7, 4.5))
+        for run in (run for run in runs if run["dataset"] == dataset):
+            axes.plot([p["seconds"] for p in run["curve"]], [p["test_accuracy"] for p in run["curve"]],
+                      marker="o", label=f"{run['model']} ({run['recipe']})")
+        if TARGET_ACCURACY.get(dataset):
+            axes.axhline(TARGET_ACCURACY[dataset], color="grey", linestyle="--", label="target")
+        axes.set(xlabel="training wall time (s)", ylabel="test accuracy", title=dataset)
+        axes.legend()
+        axes.grid(alpha=0.3)
+        paths.append(pathlib.Path(f"{path_prefix}-{dataset}.png"))
+        figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        pyplot.close(figure)
+    return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=sorted(REFERENCES), choices=sorted(REFERENCES))
+    parser.add_argument("--quick", action="store_true", help="a few steps each: checks the harness, measures nothing")
+    parser.add_argument("--data-dir", default=os.environ.get("TFDS_DATA_DIR", "../shared/tensorflow_datasets"))
+    parser.add_argument("--output-dir", type=pathlib.Path, default=RESULTS_DIR)
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--mixed-precision", choices=training.PRECISIONS, default="off")
+    args = parser.parse_args(argv)
+    if args.mixed_precision != "off":
+        keras.config.set_dtype_policy(args.mixed_precision)
+
+    facts = machine()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    strategy = training.make_strategy("auto")
+    runs = [measure(name, recipe, strategy, args) for name in args.models for recipe in ("zoo", "reference")]
+    settings = "quick" if args.quick else "full"
+    results = {
+        "date": started.date().isoformat(),
+        "settings": settings,
+        "machine": facts,
+        "mixed_precision": args.mixed_precision,
+        "jit_compile": args.jit_compile,
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "zoo": zoo.__version__},
+        "runs": runs,
+    }
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{machine_slug(facts)}-{results['date']}" + ("-quick" if args.quick else "")
+    if args.mixed_precision != "off" or args.jit_compile:
+        stem += f"-{args.mixed_precision}" + ("-xla" if args.jit_compile else "")
+    (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    table = markdown_table(runs)
+    (args.output_dir / f"{stem}.md").write_text(table)
+    plot(runs, args.output_dir / stem)
+    print(table)
+    if not args.quick and args.output_dir == RESULTS_DIR:
+        header = (f"Measured {results['date']} on {facts['cpu']}, {facts['cores']} cores"
+                  f"{', ' + ', '.join(facts['gpus']) if facts['gpus'] else ', no GPU'}"
+                  f" (`benchmarks/results/{stem}.json`).\n\n")
+        readme = README.read_text()
+        start, end = (readme.index(marker) for marker in README_MARKERS)
+        README.write_text(readme[: start + len(README_MARKERS[0])] + "\n" + header + table + readme[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
