@@ -19,5 +19,8 @@ setup(
         # Protos for TF Serving's warm-up requests and models.config.
         "tensorflow-serving-api",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={
+        "test": ["pytest", "matplotlib", "psutil"],
+        "benchmarks": ["matplotlib", "psutil"],
+    },
 )
