@@ -16,16 +16,10 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 import zoo
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, TINY_MODEL_ARGS
 from zoo import export, training
 from zoo.predict import predict
 
-TINY_MODEL_ARGS = {
-    "mnist_cnn": {"filters": 4},
-    "lstm_text": {"vocabulary_size": 200, "sequence_length": 16, "units": 8, "embedding_dim": 8},
-    "transformer_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8,
-                         "num_heads": 2, "intermediate_dim": 16},
-}
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +41,6 @@ def raw_inputs(name):
     if zoo.get_model_spec(name).serving_input == "text":
         return np.array(["a moving, funny film", "dull", "", "so so " * 50])
     return np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1), dtype=np.uint8)
-
-
-def test_every_model_has_tiny_test_arguments():
-    assert sorted(TINY_MODEL_ARGS) == zoo.list_models()
 
 
 @pytest.mark.parametrize("name", zoo.list_models())

@@ -15,15 +15,9 @@ import tensorflow_datasets as tfds
 
 import train
 import zoo
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, TINY_MODEL_ARGS
 from zoo import training
 
-TINY_MODEL_ARGS = {
-    "mnist_cnn": ["filters=4"],
-    "lstm_text": ["vocabulary_size=200", "sequence_length=16", "units=8", "embedding_dim=8"],
-    "transformer_text": ["vocabulary_size=200", "sequence_length=16", "embedding_dim=8",
-                         "num_heads=2", "intermediate_dim=16"],
-}
 
 
 def run_train(*train_args, mock=True, logical_cpus=1, env=None):
@@ -38,7 +32,7 @@ def run_train(*train_args, mock=True, logical_cpus=1, env=None):
 
 
 def tiny_args(name):
-    return [arg for value in TINY_MODEL_ARGS[name] for arg in ("--model-arg", value)]
+    return [arg for key, value in TINY_MODEL_ARGS[name].items() for arg in ("--model-arg", f"{key}={value!r}")]
 
 
 def test_every_model_has_tiny_test_arguments():
