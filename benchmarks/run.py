@@ -98,8 +98,7 @@ def pipeline_examples_per_second(batches, batch_size, steps):
 
 
 def measure(name, recipe, strategy, args):
-    """Trains `name` with the zoo's recipe or its keras-io reference under `strategy` (one per
-    process: a second MirroredStrategy would reuse the first one's collective keys)."""
+    """Trains `name` with the zoo's recipe or its keras-io reference under `strategy`."""
     spec = zoo.get_model_spec(name)
     reference = REFERENCES[name]
     ours = recipe == "zoo"

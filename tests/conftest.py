@@ -30,8 +30,10 @@ TINY_MODEL_ARGS = {
 
 @pytest.fixture(scope="session")
 def mirrored_strategy():
-    """A MirroredStrategy over the two logical CPU devices."""
-    return tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")])
+    """The process's MirroredStrategy, over the two logical CPU devices."""
+    from zoo.training import make_strategy
+
+    return make_strategy("mirrored")
 
 
 @pytest.fixture(scope="session")

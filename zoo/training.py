@@ -7,6 +7,7 @@ reads) and `summary.json`.
 """
 
 import dataclasses
+import functools
 import json
 import math
 import pathlib
@@ -214,7 +215,14 @@ def make_strategy(name):
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(devices[0].name)
-    return tf.distribute.MirroredStrategy([device.name for device in devices])
+    return _mirrored_strategy(tuple(device.name for device in devices))
+
+
+@functools.cache
+def _mirrored_strategy(devices):
+    """One MirroredStrategy per device set and process: a second one would reuse the first's
+    collective instance keys, and its all-reduces would fail with shape mismatches."""
+    return tf.distribute.MirroredStrategy(list(devices))
 
 
 def make_optimizer(spec, learning_rate, total_steps):
