@@ -10,7 +10,7 @@ import zoo
 
 TINY_ARGS = {
     "image": dict(input_shape=(28, 28, 1), num_classes=10),
-    "text": dict(vocabulary_size=50, sequence_length=12, num_classes=3),
+    "text": dict(vocabulary_size=50, sequence_length=16, num_classes=3),
 }
 BATCH = 4
 
@@ -28,7 +28,7 @@ def tiny_batch(model, seed=0):
         inputs = rng.integers(0, 256, shape, dtype=np.uint8)
     else:
         inputs = rng.integers(1, 50, shape, dtype=np.int64)
-        for row, length in enumerate([12, 9, 5, 1]):
+        for row, length in enumerate([16, 9, 5, 1]):
             inputs[row, length:] = 0
     labels = rng.integers(0, model.output_shape[-1], BATCH)
     return inputs, labels
@@ -93,14 +93,21 @@ def test_keras_file_round_trip_keeps_the_outputs(name, tmp_path):
     )
 
 
+@pytest.mark.parametrize("patch_size", [1, 4])
 @pytest.mark.parametrize("name", zoo.list_models("*text*"))
-def test_text_models_ignore_what_sits_in_the_padding(name):
-    model = tiny_model(name)
+def test_text_models_ignore_what_sits_in_the_padding(name, patch_size):
+    model = zoo.build_model(name, **TINY_ARGS["text"], patch_size=patch_size)
     inputs, _ = tiny_batch(model)
     before = model.predict(inputs, verbose=0)
     embeddings = next(w for w in model.weights if w.shape[0] == TINY_ARGS["text"]["vocabulary_size"])
     embeddings.assign(embeddings.numpy() + 5.0 * (np.arange(embeddings.shape[0]) == 0)[:, None])
     np.testing.assert_allclose(model.predict(inputs, verbose=0), before, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", zoo.list_models("*text*"))
+def test_text_models_reject_a_patch_size_that_does_not_divide_the_sequence(name):
+    with pytest.raises(ValueError, match="not a multiple of patch_size 5"):
+        zoo.build_model(name, **TINY_ARGS["text"], patch_size=5)
 
 
 def test_image_model_takes_other_image_shapes():

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
 
 
@@ -20,6 +21,7 @@ def lstm_text(
     sequence_length=200,
     num_classes=2,
     embedding_dim=128,
+    patch_size=1,
     units=64,
     num_layers=2,
     bidirectional=True,
@@ -29,14 +31,16 @@ def lstm_text(
 
     The LSTMs keep the defaults that the fused cuDNN kernel needs on GPU (tanh/sigmoid, no
     recurrent dropout), and the vectorizer pads on the right, as that kernel's masks require.
+    `patch_size` > 1 merges runs of tokens before the LSTMs (see `embed_tokens`), which then
+    read a review that many times faster.
     """
     if num_layers < 1:
         raise ValueError(f"num_layers must be at least 1, got {num_layers}")
     token_ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
-    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True)(token_ids)
+    x, padding_mask = embed_tokens(token_ids, vocabulary_size, embedding_dim, patch_size)
     for index in range(num_layers):
         lstm = layers.LSTM(units, return_sequences=index < num_layers - 1)
-        x = layers.Bidirectional(lstm)(x) if bidirectional else lstm(x)
+        x = (layers.Bidirectional(lstm) if bidirectional else lstm)(x, mask=padding_mask)
     x = layers.Dropout(dropout)(x)
     probabilities = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(token_ids, probabilities, name="lstm_text")

@@ -4,6 +4,7 @@ import keras
 import keras_hub
 from keras import layers
 
+from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
 
 
@@ -23,17 +24,20 @@ def transformer_text(
     sequence_length=200,
     num_classes=2,
     embedding_dim=64,
+    patch_size=1,
     num_heads=4,
     intermediate_dim=128,
     num_layers=2,
     dropout=0.1,
 ):
-    """A transformer encoder classifier over token ids; id 0 is padding, masked in attention."""
+    """A transformer encoder classifier over token ids; id 0 is padding, masked in attention.
+
+    `patch_size` > 1 merges runs of tokens before attention (see `embed_tokens`): a review's
+    sentiment needs long context more than word-to-word attention, whose cost is quadratic.
+    """
     token_ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
-    padding_mask = keras.ops.not_equal(token_ids, 0)
-    x = keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size, sequence_length, embedding_dim)(
-        token_ids
-    )
+    x, padding_mask = embed_tokens(token_ids, vocabulary_size, embedding_dim, patch_size)
+    x = x + keras_hub.layers.PositionEmbedding(x.shape[1])(x)
     for _ in range(num_layers):
         x = keras_hub.layers.TransformerEncoder(intermediate_dim, num_heads, dropout=dropout)(
             x, padding_mask=padding_mask
