@@ -45,7 +45,7 @@ def test_spec_carries_what_training_and_export_need():
     assert (spec.modality, spec.dataset, spec.serving_input) == ("text", "imdb_reviews", "text")
     assert spec.epochs > 0 and spec.batch_size > 0 and spec.learning_rate > 0
     assert spec.train_split == "train" and spec.test_split == "test"
-    assert spec.default_args()["sequence_length"] == 200
+    assert spec.default_args()["sequence_length"] == 512
 
 
 def test_build_model_kwargs_override_defaults():

@@ -12,16 +12,16 @@ from zoo.registry import register_model
     modality="text",
     dataset="imdb_reviews",
     serving_input="text",
-    epochs=3,
+    epochs=1,
     batch_size=64,
     learning_rate=2e-3,
 )
 def lstm_text(
     vocabulary_size=20000,
-    sequence_length=200,
+    sequence_length=512,
     num_classes=2,
     embedding_dim=128,
-    patch_size=1,
+    patch_size=4,
     units=64,
     num_layers=2,
     bidirectional=True,
@@ -32,7 +32,8 @@ def lstm_text(
     The LSTMs keep the defaults that the fused cuDNN kernel needs on GPU (tanh/sigmoid, no
     recurrent dropout), and the vectorizer pads on the right, as that kernel's masks require.
     `patch_size` > 1 merges runs of tokens before the LSTMs (see `embed_tokens`), which then
-    read a review that many times faster.
+    read a review that many times faster. On IMDB it overfits after one pass over the data,
+    hence a one-epoch recipe over 512 tokens in patches of 4.
     """
     if num_layers < 1:
         raise ValueError(f"num_layers must be at least 1, got {num_layers}")
