@@ -104,10 +104,13 @@ def test_text_models_ignore_what_sits_in_the_padding(name, patch_size):
     np.testing.assert_allclose(model.predict(inputs, verbose=0), before, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "patch_size, message", [(5, "not a multiple of patch_size 5"), (0, "must be at least 1, got 0")]
+)
 @pytest.mark.parametrize("name", zoo.list_models("*text*"))
-def test_text_models_reject_a_patch_size_that_does_not_divide_the_sequence(name):
-    with pytest.raises(ValueError, match="not a multiple of patch_size 5"):
-        zoo.build_model(name, **TINY_ARGS["text"], patch_size=5)
+def test_text_models_reject_a_patch_size_that_does_not_fit_the_sequence(name, patch_size, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.build_model(name, **TINY_ARGS["text"], patch_size=patch_size)
 
 
 def test_image_model_takes_other_image_shapes():

@@ -12,6 +12,8 @@ def embed_tokens(token_ids, vocabulary_size, embedding_dim, patch_size=1):
     its tokens are. Padding stays on the right, as cuDNN's masked LSTM kernel requires.
     """
     sequence_length = token_ids.shape[1]
+    if patch_size < 1:
+        raise ValueError(f"patch_size must be at least 1, got {patch_size}")
     if sequence_length % patch_size:
         raise ValueError(f"sequence_length {sequence_length} is not a multiple of patch_size {patch_size}")
     padding_mask = ops.not_equal(token_ids, 0)
