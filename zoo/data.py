@@ -3,9 +3,11 @@
 import dataclasses
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from zoo.console import progress_verbosity
 from zoo.errors import UserError
 
 SHUFFLE_BUFFER = 10_000
@@ -19,6 +21,7 @@ class Datasets:
 
     `preprocessor` turns raw inputs into model inputs (the adapted `TextVectorization` for text,
     None for images, whose rescaling is inside the model); it travels with the exported model.
+    `examples` counts each split's examples, so that evaluations can be checked against it.
     """
 
     name: str
@@ -28,6 +31,7 @@ class Datasets:
     class_names: list
     input_shape: tuple
     preprocessor: keras.layers.Layer | None
+    examples: dict
 
 
 def load(
@@ -45,19 +49,23 @@ def load(
 ):
     """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own).
 
-    The training split is shuffled with a seeded buffer and batched with `batch_size` (global,
-    remainder dropped); validation is the dataset's own split, else the last 10% of training.
-    Only `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
+    Every split is held in memory, read whole once up front (see `_in_memory`). The training
+    split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
+    dropped); validation is the dataset's own split, else the last 10% of training. Only
+    `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
     """
     builder = _builder(name, data_dir, modality)
     if download:
-        builder.download_and_prepare()
+        _download(builder)
     input_key, label_key = builder.info.supervised_keys
-    splits = _splits(builder, train_split, test_split)
-    raw = {
-        role: _read(builder, split, shuffle=role == "train", seed=seed)
-        for role, split in splits.items()
-    }
+    raw, examples = {}, {}
+    for role, split in _splits(builder, train_split, test_split).items():
+        raw[role], examples[role] = _in_memory(_read(builder, split, shuffle=role == "train", seed=seed))
+    if examples["train"] < batch_size:
+        raise UserError(
+            f"global batch size {batch_size} is larger than the {examples['train']:,} training "
+            f"examples of {name!r}: pick a smaller --batch-size"
+        )
 
     preprocessor = None
     if modality == "text":
@@ -65,15 +73,13 @@ def load(
 
     def batches(dataset, training):
         if training:
-            dataset = dataset.cache().shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+            dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=training)
         if preprocessor is not None:
             dataset = dataset.map(
                 lambda inputs, labels: (preprocessor(inputs), labels),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
-        if not training:
-            dataset = dataset.cache()
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     return Datasets(
@@ -84,6 +90,7 @@ def load(
         class_names=list(builder.info.features[label_key].names),
         input_shape=tuple(builder.info.features[input_key].shape),
         preprocessor=preprocessor,
+        examples=examples,
     )
 
 
@@ -111,6 +118,18 @@ def _builder(name, data_dir, modality):
     if modality == "image" and None in features[input_key].shape:
         raise UserError(f"dataset {name!r} has images of varying size; the image models need one size")
     return builder
+
+
+def _download(builder):
+    """Lets TFDS download and prepare `builder`'s data; a network failure is a `UserError`."""
+    try:
+        builder.download_and_prepare()
+    except OSError as error:  # requests' connection errors and timeouts are OSErrors
+        reason = str(error).splitlines()[0] if str(error) else ""
+        raise UserError(
+            f"downloading {builder.name!r} failed ({type(error).__name__}: {reason[:200]}); "
+            "check the network, or prepare the data where there is one and point --data-dir at it"
+        ) from None
 
 
 def _splits(builder, train_split, test_split):
@@ -143,23 +162,43 @@ def _read(builder, split, *, shuffle, seed):
         ) from None
 
 
+def _in_memory(dataset):
+    """`dataset` cached in memory and read whole once, with its number of examples.
+
+    A cache that Keras fills itself is filled by two iterators at once (it reads one batch to
+    build the model, then starts the epoch), which can leave it truncated: evaluations then ran
+    on one batch. Once complete, every later pass only reads it.
+    """
+    dataset = dataset.cache()
+    return dataset, int(dataset.reduce(np.int64(0), lambda count, _: count + 1))
+
+
 def _adapted_vectorizer(train_texts, vocabulary_size, sequence_length):
-    """A `TextVectorization` whose vocabulary is adapted on the training split only."""
-    vectorizer = keras.layers.TextVectorization(
+    """A `TextVectorization` whose vocabulary is adapted on the training split only.
+
+    The adapted vocabulary is handed to a new layer's constructor, so `.keras` files keep it in
+    their JSON config: an adapted layer saves it as a text file that Keras reads back with
+    `str.splitlines()`, which also splits on '\\x85', '\\u2028' and other characters that real
+    reviews hold inside tokens, and the reloaded vocabulary is then broken.
+    """
+    adapting = keras.layers.TextVectorization(
         max_tokens=vocabulary_size,
         output_sequence_length=sequence_length,
         name="text_vectorizer",
     )
     batches = train_texts.map(lambda text, label: text).batch(ADAPT_BATCH)
-    vectorizer.adapt(_with_progress(batches, "Adapting the vocabulary on the training split"))
-    return vectorizer
+    adapting.adapt(_with_progress(batches, "Adapting the vocabulary on the training split"))
+    vocabulary = [str(token) for token in adapting.get_vocabulary()]
+    return keras.layers.TextVectorization.from_config({**adapting.get_config(), "vocabulary": vocabulary})
 
 
 def _with_progress(dataset, title):
     """Yields `dataset`'s batches while a Keras progress bar counts them."""
     steps = int(dataset.cardinality())
     print(title)
-    progress = keras.utils.Progbar(steps if steps > 0 else None, unit_name="batch")
+    progress = keras.utils.Progbar(
+        steps if steps > 0 else None, unit_name="batch", verbose=progress_verbosity()
+    )
     for batch in dataset:
         yield batch
         progress.add(1)
