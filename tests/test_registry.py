@@ -7,6 +7,7 @@ from zoo import registry
 @pytest.fixture
 def scratch_registry(monkeypatch):
     """A copy of the registry, so tests can register models without leaking them."""
+    registry.list_models()  # the builtin builders registered first, into the real registry
     monkeypatch.setattr(registry, "_registry", dict(registry._registry))
 
 

@@ -1,4 +1,7 @@
-"""zoo: Keras model builders you can list, build, train on TFDS data and export for TF Serving."""
+"""zoo: Keras model builders you can list, build, train on TFDS data and export for TF Serving.
+
+Importing it is light: Keras, TensorFlow and the builders load on the first registry look-up.
+"""
 
 import os
 
@@ -14,7 +17,6 @@ from zoo.registry import (  # noqa: E402
     list_models,
     register_model,
 )
-from zoo import models  # noqa: E402  (registers the builders)
 
 __version__ = "0.1.0"
 __all__ = [
@@ -24,6 +26,5 @@ __all__ = [
     "build_model",
     "get_model_spec",
     "list_models",
-    "models",
     "register_model",
 ]

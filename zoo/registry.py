@@ -14,7 +14,7 @@ MODALITIES = ("image", "text")
 SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
-_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # a name becomes a folder name
 _registry = {}
 
 
@@ -74,6 +74,7 @@ class ModelSpec:
             fits = isinstance(value, expected) or (expected is float and type(value) is int) or (
                 expected in (tuple, list) and isinstance(value, (tuple, list))
             )
+            fits = fits and isinstance(value, bool) == (expected is bool)  # True is an int too
             if defaults[name] is not None and not fits:
                 raise UserError(
                     f"model {self.name!r}: {name} must be of type {expected.__name__} "
@@ -81,14 +82,25 @@ class ModelSpec:
                 )
         return {**defaults, **overrides}
 
+    def build(self, **overrides):
+        """The uncompiled model with `overrides` applied; arguments that the builder itself
+        rejects (a `ValueError`) are a `UserError` naming the model."""
+        args = self.resolve_args(**overrides)
+        try:
+            return self.builder(**args)
+        except UserError:
+            raise
+        except ValueError as error:
+            raise UserError(f"model {self.name!r}: {error}") from None
+
 
 def register_model(name, **metadata):
     """Registers the decorated builder under `name` with `metadata` (the `ModelSpec` fields)."""
 
     def decorator(builder):
-        if not _NAME_PATTERN.match(name):
+        if not NAME_PATTERN.match(name):
             raise ValueError(
-                f"model name {name!r} must match {_NAME_PATTERN.pattern}: it becomes a folder name"
+                f"model name {name!r} must match {NAME_PATTERN.pattern}: it becomes a folder name"
             )
         if name in _registry:
             raise ValueError(f"model {name!r} is already registered")
@@ -106,15 +118,23 @@ def register_model(name, **metadata):
     return decorator
 
 
+def _registered():
+    """The registry, the zoo's own builders imported first: they import Keras, so they are
+    loaded on the first look-up, not on `import zoo` (the command lines parse flags without it)."""
+    import zoo.models  # noqa: F401  (each builder registers itself on import)
+
+    return _registry
+
+
 def list_models(pattern="*"):
     """The sorted names of registered models that match the fnmatch `pattern`."""
-    return sorted(fnmatch.filter(_registry, pattern))
+    return sorted(fnmatch.filter(_registered(), pattern))
 
 
 def get_model_spec(name):
     """The `ModelSpec` registered under `name`; an unknown name suggests the closest ones."""
     try:
-        return _registry[name]
+        return _registered()[name]
     except KeyError:
         closest = difflib.get_close_matches(name, _registry, n=3, cutoff=0.5)
         hint = f"did you mean {' or '.join(map(repr, closest))}? " if closest else ""
@@ -126,5 +146,4 @@ def get_model_spec(name):
 
 def build_model(name, **kwargs):
     """The uncompiled `keras.Model` registered under `name`, `kwargs` overriding its defaults."""
-    spec = get_model_spec(name)
-    return spec.builder(**spec.resolve_args(**kwargs))
+    return get_model_spec(name).build(**kwargs)

@@ -36,6 +36,8 @@ def transformer_text(
     sentiment needs long context more than word-to-word attention, whose cost is quadratic.
     The defaults read 512 tokens as 64 patches; on IMDB, 2 layers or width 64 overfit more.
     """
+    if num_layers < 1:
+        raise ValueError(f"num_layers must be at least 1, got {num_layers}")
     token_ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
     x, padding_mask = embed_tokens(token_ids, vocabulary_size, embedding_dim, patch_size)
     x = x + keras_hub.layers.PositionEmbedding(x.shape[1])(x)
