@@ -14,8 +14,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import zoo  # noqa: E402
-from zoo import export, training  # noqa: E402
+import zoo  # noqa: E402  (light: TensorFlow loads after the flags are parsed)
+from zoo.config import DEFAULT_EXPORT_DIR, PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: E402
 
 
 def parse_args(argv):
@@ -35,15 +35,15 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps-per-epoch", type=int, help="for short runs")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
-    parser.add_argument("--mixed-precision", choices=training.PRECISIONS, default="off")
+    parser.add_argument("--mixed-precision", choices=PRECISIONS, default="off")
     parser.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
-    parser.add_argument("--strategy", choices=training.STRATEGIES, default="auto",
+    parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
                         help="auto: mirrored over all local GPUs, else the CPU")
     parser.add_argument("--model-dir",
                         help="checkpoints, TensorBoard logs, history and summary (default: runs/MODEL)")
     parser.add_argument("--export", action="store_true",
                         help="after training, export a SavedModel for TF Serving")
-    parser.add_argument("--export-dir", default=export.DEFAULT_EXPORT_DIR,
+    parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR,
                         help="root of the exported models (default: %(default)s)")
     parser.add_argument("--model-arg", action="append", default=[], type=parse_model_arg,
                         metavar="NAME=VALUE", help="override a builder argument; repeatable")
@@ -81,7 +81,7 @@ def main(argv=None):
         if args.list is not None:
             print_models(args.list)
             return 0
-        config = training.TrainConfig(
+        config = TrainConfig(
             model=args.model,
             dataset=args.dataset,
             data_dir=args.data_dir,
@@ -98,9 +98,11 @@ def main(argv=None):
             strategy=args.strategy,
             model_args=dict(args.model_arg),
         )
+        from zoo import export, training
+
         training.train(config)
         if args.export:
-            model_dir = config.model_dir or training.default_model_dir(config.model)
+            model_dir = config.model_dir or default_model_dir(config.model)
             print(f"Exported {export.export(model_dir, args.export_dir)}")
     except zoo.UserError as error:
         print(f"train.py: error: {error}", file=sys.stderr)

@@ -1,17 +1,16 @@
 """One training run of a registered model: strategy, data, compile, fit, evaluate, summary.
 
-A model dir holds everything a run writes: `backup/` while it runs (rerunning the same command
-resumes from the last finished epoch), `checkpoints/best.keras`, `logs/` for TensorBoard,
-`history.csv`, and at the end `model.keras` (raw inputs in, probabilities out; what export
-reads) and `summary.json`.
+A model dir holds everything a run writes: `run.json` (its settings and wall time so far) and
+`backup/` while it runs (rerunning the same command resumes from the last finished epoch),
+`checkpoints/best.keras`, `logs/` for TensorBoard, `history.csv`, and at the end `model.keras`
+(raw inputs in, probabilities out; what export reads) and `summary.json`.
 """
 
-import dataclasses
 import functools
 import json
 import math
+import os
 import pathlib
-import sys
 import time
 
 import keras
@@ -21,71 +20,29 @@ import tensorflow_datasets as tfds
 
 import zoo
 from zoo import data
+from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
+from zoo.console import progress_verbosity
 from zoo.errors import UserError
 from zoo.registry import get_model_spec
 
-STRATEGIES = ("auto", "mirrored", "one_device")
-PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 WARMUP_FRACTION = 0.05
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """What to train and how; None means the model's registered default."""
-
-    model: str
-    dataset: str | None = None
-    data_dir: str | None = None
-    model_dir: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    seed: int = 0
-    steps_per_epoch: int | None = None
-    max_steps: int | None = None
-    mixed_precision: str = "off"
-    jit_compile: bool = False
-    strategy: str = "auto"
-    model_args: dict = dataclasses.field(default_factory=dict)
-    download: bool = False
-
-
-def default_model_dir(model_name):
-    """Where a run of `model_name` writes when no model dir is given."""
-    return pathlib.Path("runs") / model_name
+RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
 
 
 def train(config, callbacks=()):
     """Trains, evaluates and saves `config.model`; returns the summary written to summary.json.
 
-    `callbacks` are extra Keras callbacks, run after the zoo's own.
+    Everything that can be checked before loading data is checked first. `callbacks` are extra
+    Keras callbacks, run after the zoo's own.
     """
     started = time.perf_counter()
     spec = get_model_spec(config.model)
-    model_args = spec.resolve_args(**config.model_args)
-    given_data_args = sorted(set(config.model_args) & set(DATA_DERIVED_ARGS))
-    if given_data_args:
-        raise UserError(
-            f"{', '.join(given_data_args)}: set from the dataset, drop from --model-arg"
-        )
-    epochs, batch_size, learning_rate = (
-        getattr(spec, name) if getattr(config, name) is None else getattr(config, name)
-        for name in ("epochs", "batch_size", "learning_rate")
-    )
-    _check_positive(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                    steps_per_epoch=config.steps_per_epoch, max_steps=config.max_steps)
-    if config.mixed_precision not in PRECISIONS:
-        raise UserError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}")
+    settings = run_settings(spec, config)
     model_dir = pathlib.Path(config.model_dir or default_model_dir(spec.name))
-    if (model_dir / "summary.json").exists():
-        raise UserError(
-            f"{model_dir} holds a finished run (summary.json); pass a new --model-dir, "
-            "or delete that one to train again"
-        )
-
+    resumed_run = check_model_dir(model_dir, settings)
     strategy = make_strategy(config.strategy)
-    replicas = strategy.num_replicas_in_sync
+    batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
     if batch_size % replicas:
         raise UserError(
             f"global batch size {batch_size} does not split over {replicas} replicas; "
@@ -95,8 +52,9 @@ def train(config, callbacks=()):
           f"= {batch_size // replicas} per replica")
 
     keras.utils.set_random_seed(config.seed)
+    model_args = dict(settings["model_args"])
     datasets = data.load(
-        config.dataset or spec.dataset,
+        settings["dataset"],
         spec.modality,
         batch_size=batch_size,
         data_dir=config.data_dir,
@@ -110,65 +68,44 @@ def train(config, callbacks=()):
     model_args["num_classes"] = len(datasets.class_names)
     if spec.modality == "image":
         model_args["input_shape"] = datasets.input_shape
-
-    train_batches = datasets.train
-    steps_per_epoch = int(train_batches.cardinality())
-    if config.steps_per_epoch:
-        steps_per_epoch = config.steps_per_epoch
-        train_batches = train_batches.repeat()
-    if config.max_steps:
-        epochs = min(epochs, math.ceil(config.max_steps / steps_per_epoch))
-    total_steps = min(epochs * steps_per_epoch, config.max_steps or math.inf)
-
-    policy = "float32" if config.mixed_precision == "off" else config.mixed_precision
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        with strategy.scope():
-            model = spec.builder(**model_args)
-            model.compile(
-                optimizer=make_optimizer(spec, learning_rate, total_steps),
-                loss=spec.loss,
-                metrics=list(spec.metrics),
-                jit_compile=config.jit_compile,
-            )
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
+    train_batches, epochs, steps_per_epoch = schedule(
+        datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
+    )
+    model = compiled_model(spec, model_args, settings, epochs * steps_per_epoch, strategy, config.jit_compile)
 
     model_dir.mkdir(parents=True, exist_ok=True)
-    throughput = ThroughputMeter(batch_size)
-    zoo_callbacks = [
-        # First, so that an epoch is backed up before anything else records it as done.
-        keras.callbacks.BackupAndRestore(model_dir / "backup", double_checkpoint=True),
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
-            model_dir / "checkpoints" / "best.keras",
-            monitor=f"val_{spec.metrics[0]}",
-            save_best_only=True,
-        ),
-        keras.callbacks.CSVLogger(model_dir / "history.csv", append=True),
-        keras.callbacks.TensorBoard(model_dir / "logs"),
-        throughput,
-    ]
-    if config.max_steps:
-        zoo_callbacks.append(StopAtStep(config.max_steps))
-    history = model.fit(
-        train_batches,
-        validation_data=datasets.validation,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        shuffle=False,  # the tf.data pipeline shuffles
-        callbacks=zoo_callbacks + list(callbacks),
-        verbose=_verbosity(),
-    )
-    test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=_verbosity())
-    end_to_end(model, datasets.preprocessor).save(model_dir / "model.keras")
+    earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
+    _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+    try:
+        throughput = ThroughputMeter(batch_size)
+        history = model.fit(
+            train_batches,
+            validation_data=datasets.validation,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # the tf.data pipeline shuffles
+            callbacks=zoo_callbacks(model_dir, spec, config.max_steps, resumed_run, throughput)
+            + list(callbacks),
+            verbose=progress_verbosity(),
+        )
+        check_converged(history, settings["learning_rate"])
+        validation_metrics = {
+            k.removeprefix("val_"): v[-1] for k, v in history.history.items() if k.startswith("val_")
+        }
+        check_coverage(validation_metrics, datasets.examples, "validation")
+        test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
+        check_coverage(test_metrics, datasets.examples, "test")
+        end_to_end(model, datasets.preprocessor).save(model_dir / "model.keras")
+    finally:
+        wall_time = earlier_seconds + time.perf_counter() - started
+        _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
 
     summary = {
         "model": spec.name,
         "dataset": datasets.name,
         "modality": spec.modality,
         "class_names": datasets.class_names,
+        "examples": datasets.examples,
         "parameters": model.count_params(),
         "hyperparameters": {
             "epochs": epochs,
@@ -177,7 +114,7 @@ def train(config, callbacks=()):
             "steps_per_epoch": steps_per_epoch,
             "max_steps": config.max_steps,
             "optimizer": spec.optimizer,
-            "learning_rate": learning_rate,
+            "learning_rate": settings["learning_rate"],
             "learning_rate_schedule": spec.learning_rate_schedule,
             "weight_decay": spec.weight_decay,
             "seed": config.seed,
@@ -185,7 +122,7 @@ def train(config, callbacks=()):
         },
         "strategy": type(strategy).__name__,
         "num_replicas": replicas,
-        "precision_policy": policy,
+        "precision_policy": _policy(config.mixed_precision),
         "jit_compile": config.jit_compile,
         "versions": {
             "zoo": zoo.__version__,
@@ -194,18 +131,155 @@ def train(config, callbacks=()):
             "keras_hub": keras_hub.__version__,
             "tensorflow_datasets": tfds.__version__,
         },
+        "resumed": resumed_run is not None,
         "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
         "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
-        "validation_metrics": {
-            k.removeprefix("val_"): v[-1] for k, v in history.history.items() if k.startswith("val_")
-        },
+        "validation_metrics": validation_metrics,
         "test_metrics": test_metrics,
         "train_examples_per_second": throughput.examples_per_second(),
-        "wall_time_seconds": time.perf_counter() - started,
+        "wall_time_seconds": wall_time,
     }
-    (model_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=_to_json))
+    _write_json(model_dir / "summary.json", summary)
     print(f"Test metrics: {_format(test_metrics)}; model and summary.json in {model_dir}")
     return summary
+
+
+def run_settings(spec, config):
+    """What defines the run, checked before any data is loaded: the recipe with the model's
+    defaults filled in, and the builder arguments, tried on a throwaway build."""
+    given_data_args = sorted(set(config.model_args) & set(DATA_DERIVED_ARGS))
+    if given_data_args:
+        raise UserError(
+            f"{', '.join(given_data_args)}: set from the dataset, drop from --model-arg"
+        )
+    settings = {
+        "model": spec.name,
+        "dataset": config.dataset or spec.dataset,
+        "model_args": spec.resolve_args(**config.model_args),
+        **{name: getattr(spec, name) if getattr(config, name) is None else getattr(config, name)
+           for name in ("epochs", "batch_size", "learning_rate")},
+        "seed": config.seed,
+        "steps_per_epoch": config.steps_per_epoch,
+        "max_steps": config.max_steps,
+        "mixed_precision": config.mixed_precision,
+    }
+    for name in ("epochs", "batch_size", "learning_rate", "steps_per_epoch", "max_steps"):
+        value = settings[name]
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+    if config.mixed_precision not in PRECISIONS:
+        raise UserError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}")
+    spec.build(**config.model_args)
+    return json.loads(json.dumps(settings))  # as run.json will hold them: tuples become lists
+
+
+def check_model_dir(model_dir, settings):
+    """Checks that the run can write `model_dir`: never over a finished run, and resuming only
+    the same run. Returns the interrupted run's record when there is one to resume, else None."""
+    if model_dir.exists() and not model_dir.is_dir():
+        raise UserError(f"--model-dir {model_dir} is a file; pass a folder")
+    nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
+    if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write --model-dir {model_dir}: {nearest} is not a writable folder")
+    if (model_dir / "summary.json").exists():
+        raise UserError(
+            f"{model_dir} holds a finished run (summary.json); pass a new --model-dir, "
+            "or delete that one to train again"
+        )
+    if not (model_dir / "backup").exists():
+        return None
+    try:
+        run = json.loads((model_dir / RUN_FILE).read_text())
+    except (OSError, ValueError):
+        run = {"settings": settings, "wall_time_seconds": 0.0}
+    differences = _differences(run["settings"], settings)
+    if differences:
+        raise UserError(
+            f"{model_dir} holds an interrupted run with other settings ({'; '.join(differences)}): "
+            "rerun it with its own flags to resume, or pass a new --model-dir"
+        )
+    return run
+
+
+def _differences(before, now, prefix=""):
+    """'name: before -> now' for each setting that differs, nested dicts flattened."""
+    differences = []
+    for name in sorted(set(before) | set(now)):
+        old, new = before.get(name), now.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += _differences(old, new, prefix=f"{prefix}{name}.")
+        elif old != new:
+            differences.append(f"{prefix}{name}: {old!r} -> {new!r}")
+    return differences
+
+
+def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None):
+    """(training batches, epochs, steps per epoch) for the requested run length. An epoch is one
+    pass over the data unless `steps_per_epoch` or a shorter `max_steps` says otherwise; then the
+    data repeats, so the next epoch goes on where the last one stopped."""
+    steps_in_data = int(train_batches.cardinality())
+    steps_per_epoch = min(steps_per_epoch or steps_in_data, max_steps or math.inf)
+    if max_steps:
+        epochs = min(epochs, math.ceil(max_steps / steps_per_epoch))
+    if steps_per_epoch != steps_in_data:
+        train_batches = train_batches.repeat()
+    return train_batches, epochs, steps_per_epoch
+
+
+def compiled_model(spec, model_args, settings, total_steps, strategy, jit_compile=False):
+    """The model built and compiled under `strategy`, in the run's precision policy."""
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(_policy(settings["mixed_precision"]))
+    try:
+        with strategy.scope():
+            model = spec.build(**model_args)
+            model.compile(
+                optimizer=make_optimizer(spec, settings["learning_rate"], total_steps),
+                loss=spec.loss,
+                metrics=[*spec.metrics, ExampleCount()],
+                jit_compile=jit_compile,
+            )
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+    return model
+
+
+def zoo_callbacks(model_dir, spec, max_steps, resumed_run, throughput):
+    """Backups to resume from, the best checkpoint, history, TensorBoard logs and throughput."""
+    callbacks = [
+        # First, so that an epoch is backed up before anything else records it as done.
+        keras.callbacks.BackupAndRestore(model_dir / "backup", double_checkpoint=True),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.ModelCheckpoint(
+            model_dir / "checkpoints" / "best.keras",
+            monitor=f"val_{spec.metrics[0]}",
+            save_best_only=True,
+        ),
+        keras.callbacks.CSVLogger(model_dir / "history.csv", append=resumed_run is not None),
+        keras.callbacks.TensorBoard(model_dir / "logs"),
+        throughput,
+    ]
+    if max_steps:
+        callbacks.append(StopAtStep(max_steps))
+    return callbacks
+
+
+def check_converged(history, learning_rate):
+    """A run whose loss became NaN or infinite stops here, before anything is saved as finished."""
+    losses = history.history.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        raise UserError(
+            f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, so no model "
+            f"or summary was saved; try a lower --learning-rate than {learning_rate}"
+        )
+
+
+def check_coverage(metrics, examples, split):
+    """Metrics are only reported if they were computed on every example of `split`."""
+    seen = metrics.pop("examples", None)
+    if seen != examples[split]:
+        raise RuntimeError(f"the {split} metrics cover {seen} of the {examples[split]} {split} examples")
+    metrics["examples"] = int(seen)
 
 
 def make_strategy(name):
@@ -290,19 +364,32 @@ class StopAtStep(keras.callbacks.Callback):
         self.max_steps = max_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.optimizer.iterations) >= self.max_steps:
+        # A mirrored variable has no int(); its NumPy value is the same on every replica.
+        if keras.ops.convert_to_numpy(self.model.optimizer.iterations) >= self.max_steps:
             self.model.stop_training = True
 
 
-def _check_positive(**values):
-    for name, value in values.items():
-        if value is not None and value <= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+@keras.saving.register_keras_serializable(package="zoo")
+class ExampleCount(keras.metrics.Sum):
+    """How many examples a pass saw (summed over replicas): the proof that an evaluation's
+    metrics cover the whole split."""
+
+    def __init__(self, name="examples", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(keras.ops.cast(keras.ops.shape(y_true)[0], self.dtype))
 
 
-def _verbosity():
-    """A live progress bar on a terminal, one line per epoch in logs."""
-    return 1 if sys.stdout.isatty() else 2
+def _policy(mixed_precision):
+    return "float32" if mixed_precision == "off" else mixed_precision
+
+
+def _write_json(path, value):
+    """Writes `value` as strict JSON (a NaN is an error, not an invalid file), atomically."""
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(json.dumps(value, indent=2, default=_to_json, allow_nan=False))
+    staging.replace(path)
 
 
 def _format(metrics):

@@ -1,0 +1,37 @@
+"""What a training run is asked to do, and the choices its flags take.
+
+It imports no TensorFlow, so that the command lines parse their flags (and print --help) at once.
+"""
+
+import dataclasses
+import pathlib
+
+STRATEGIES = ("auto", "mirrored", "one_device")
+PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
+DEFAULT_EXPORT_DIR = "saved_models"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """What to train and how; None means the model's registered default."""
+
+    model: str
+    dataset: str | None = None
+    data_dir: str | None = None
+    model_dir: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    seed: int = 0
+    steps_per_epoch: int | None = None
+    max_steps: int | None = None
+    mixed_precision: str = "off"
+    jit_compile: bool = False
+    strategy: str = "auto"
+    model_args: dict = dataclasses.field(default_factory=dict)
+    download: bool = False
+
+
+def default_model_dir(model_name):
+    """Where a run of `model_name` writes when no model dir is given."""
+    return pathlib.Path("runs") / model_name
