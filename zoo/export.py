@@ -8,11 +8,13 @@ folder and renamed into place when complete, so Serving never sees a partial ver
 """
 
 import argparse
+import errno
 import json
 import pathlib
 import shutil
 import sys
 import uuid
+import zipfile
 
 import keras
 import tensorflow as tf
@@ -20,12 +22,11 @@ from google.protobuf import text_format
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
+from zoo.config import DEFAULT_EXPORT_DIR
 from zoo.errors import UserError
-from zoo.registry import get_model_spec
-
-DEFAULT_EXPORT_DIR = "saved_models"
+from zoo.predict import IMAGE_BYTES_SIGNATURE
+from zoo.registry import NAME_PATTERN, get_model_spec
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
-IMAGE_BYTES_SIGNATURE = "predict_image_bytes"
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 WARMUP_BATCH_SIZES = (1, 4)
 
@@ -33,28 +34,56 @@ WARMUP_BATCH_SIZES = (1, 4)
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
     """Exports the finished run in `model_dir` as the next version of `name` (default: the
     model's registered name); returns the version folder. Existing versions are never touched."""
-    model_dir = pathlib.Path(model_dir)
-    if not (model_dir / "summary.json").exists():
-        raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
-    summary = json.loads((model_dir / "summary.json").read_text())
+    summary, model = load_run(model_dir)
     spec = get_model_spec(summary["model"])
     name = name or spec.name
-    model = keras.saving.load_model(model_dir / "model.keras")
+    if not NAME_PATTERN.match(name):
+        raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
     archive = serving_archive(model, spec.serving_input, summary["class_names"])
 
     model_base = pathlib.Path(export_dir) / name
     model_base.mkdir(parents=True, exist_ok=True)
-    version = 1 + max((int(path.name) for path in model_base.iterdir() if path.name.isdigit()), default=0)
-    staging = model_base / f".staging-{version}-{uuid.uuid4().hex}"
+    staging = model_base / f".staging-{uuid.uuid4().hex}"
     try:
         archive.write_out(str(staging), verbose=False)
         write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
-        staging.rename(model_base / str(version))
+        version_dir = publish(staging, model_base)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     write_models_config(export_dir)
-    return model_base / str(version)
+    return version_dir
+
+
+def load_run(model_dir):
+    """The finished run's summary and its `model.keras`; a missing or broken file is a `UserError`."""
+    model_dir = pathlib.Path(model_dir)
+    if not (model_dir / "summary.json").exists():
+        raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
+    try:
+        summary = json.loads((model_dir / "summary.json").read_text())
+        model = keras.saving.load_model(model_dir / "model.keras")
+    except (OSError, ValueError, zipfile.BadZipFile) as error:  # JSONDecodeError is a ValueError
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"{model_dir} holds a damaged run ({reason[:300]}): train it again in a new --model-dir"
+        ) from None
+    return summary, model
+
+
+def publish(staging, model_base):
+    """Renames the complete `staging` folder to the next free integer version under `model_base`
+    and returns it. The rename is atomic; when another export takes that version first, the
+    rename fails (the version holds files) and the next one is tried."""
+    while True:
+        versions = [int(path.name) for path in model_base.iterdir() if path.name.isdigit()]
+        version_dir = model_base / str(1 + max(versions, default=0))
+        try:
+            staging.rename(version_dir)
+            return version_dir
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
 
 
 def serving_archive(model, serving_input, class_names):
@@ -79,8 +108,10 @@ def serving_archive(model, serving_input, class_names):
     if serving_input == "image":
 
         def decode(image_bytes):
+            """Any size of PNG, JPEG, GIF or BMP, resized (bilinear) to the model's input."""
             image = tf.io.decode_image(image_bytes, channels=image_shape[-1], expand_animations=False)
-            return tf.ensure_shape(image, image_shape)
+            image = tf.image.resize(image, image_shape[:2])
+            return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
         archive.add_endpoint(
             IMAGE_BYTES_SIGNATURE,

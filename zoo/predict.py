@@ -4,7 +4,8 @@
     python -m zoo.predict saved_models/transformer_text/3 "A wonderful film." "Dull."
 
 It loads the model as TF Serving does, with TensorFlow alone, and prints one line per input:
-label, probability, input. Without a version the highest one is used.
+label, probability, input. Without a version the highest one is used. Image files go through
+the export's own `predict_image_bytes` signature, which decodes and resizes them in the graph.
 """
 
 import argparse
@@ -13,35 +14,43 @@ import sys
 
 import tensorflow as tf
 
+from zoo.errors import UserError
+
+IMAGE_BYTES_SIGNATURE = "predict_image_bytes"
+
 
 def latest_version(path):
     """`path` if it is a version folder, else its highest integer version."""
     path = pathlib.Path(path)
     if path.name.isdigit():
+        if not (path / "saved_model.pb").exists():
+            raise UserError(f"{path} holds no SavedModel: pick a version that exists")
         return path
     versions = [child for child in path.iterdir() if child.name.isdigit()] if path.is_dir() else []
     if not versions:
-        raise FileNotFoundError(f"no SavedModel versions under {path}: export a model first")
+        raise UserError(f"no SavedModel versions under {path}: export a model first")
     return max(versions, key=lambda child: int(child.name))
-
-
-def read_image(filename, shape):
-    """An image file as uint8 pixels of `shape` (height, width, channels), resized if needed."""
-    image = tf.io.decode_image(tf.io.read_file(filename), channels=shape[-1], expand_animations=False)
-    if tuple(image.shape) != tuple(shape):
-        image = tf.cast(tf.round(tf.image.resize(image, shape[:2])), tf.uint8)
-    return image
 
 
 def predict(saved_model, inputs):
     """(label, probability) per input: strings for text models, image files for image models."""
-    signature = tf.saved_model.load(str(latest_version(saved_model))).signatures["serving_default"]
-    (input_name, spec), = signature.structured_input_signature[1].items()
-    if spec.dtype == tf.string:
-        batch = tf.constant(inputs)
-    else:
-        batch = tf.stack([read_image(filename, spec.shape[1:]) for filename in inputs])
-    outputs = signature(**{input_name: batch})
+    signatures = tf.saved_model.load(str(latest_version(saved_model))).signatures
+    if IMAGE_BYTES_SIGNATURE not in signatures:
+        return _results(signatures["serving_default"](text=tf.constant(inputs)))
+    results = []
+    for filename in inputs:
+        try:
+            image_bytes = tf.io.read_file(filename)
+            outputs = signatures[IMAGE_BYTES_SIGNATURE](image_bytes=tf.reshape(image_bytes, [1]))
+        except tf.errors.NotFoundError:
+            raise UserError(f"{filename}: no such file") from None
+        except tf.errors.InvalidArgumentError:
+            raise UserError(f"{filename} is not an image TensorFlow decodes (PNG, JPEG, GIF, BMP)") from None
+        results += _results(outputs)
+    return results
+
+
+def _results(outputs):
     probabilities = tf.reduce_max(outputs["probabilities"], axis=-1).numpy()
     return [(label.decode(), float(p)) for label, p in zip(outputs["label"].numpy(), probabilities)]
 
@@ -53,7 +62,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         results = predict(args.saved_model, args.inputs)
-    except FileNotFoundError as error:
+    except UserError as error:
         print(f"zoo.predict: error: {error}", file=sys.stderr)
         return 2
     for (label, probability), given in zip(results, args.inputs):
