@@ -3,6 +3,7 @@ TensorFlow-only reload with equal predictions, stock ops only, warm-up records, 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -37,9 +38,10 @@ def trained(tmp_path_factory):
 
 
 def raw_inputs(name):
-    """A few raw inputs of the kind the model's signature takes."""
+    """A few raw inputs of the kind the model's signature takes; texts include some with no
+    tokens at all."""
     if zoo.get_model_spec(name).serving_input == "text":
-        return np.array(["a moving, funny film", "dull", "", "so so " * 50])
+        return np.array(["a moving, funny film", "dull", "", "   ", "?!...", "so so " * 50])
     return np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1), dtype=np.uint8)
 
 
@@ -61,9 +63,12 @@ def test_export_reloads_with_tensorflow_alone_and_predicts_the_same(name, traine
     assert served["unregistered_ops"] == [], "ops that stock TensorFlow does not have"
     assert len(served["op_types"]) > 5
 
+    probabilities = np.array(served["probabilities"])
+    assert np.isfinite(probabilities).all(), "NaN passes assert_allclose, so it is checked first"
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
     model = keras.saving.load_model(trained[name] / "model.keras")
     expected = model.predict(tf.constant(inputs), verbose=0)
-    np.testing.assert_allclose(served["probabilities"], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-5)
     assert served["class_id"] == expected.argmax(-1).tolist()
     class_names = json.loads((trained[name] / "summary.json").read_text())["class_names"]
     assert served["label"] == [class_names[i] for i in served["class_id"]]
@@ -121,13 +126,42 @@ def test_warmup_requests_replay_through_the_loaded_signatures(name, trained, tmp
         assert outputs["probabilities"].shape[0] == batch and outputs["label"].shape == (batch,)
 
 
-def test_png_bytes_signature_matches_the_pixel_signature(trained, tmp_path):
+@pytest.mark.parametrize("size", [28, 56, 17])
+def test_image_bytes_signature_resizes_like_the_pixel_signature_sees_it(trained, tmp_path, size):
     loaded = tf.saved_model.load(str(export.export(trained["mnist_cnn"], tmp_path)))
     images = tf.constant(raw_inputs("mnist_cnn"))
-    pngs = tf.stack([tf.io.encode_png(image) for image in images])
+    large = tf.cast(tf.round(tf.image.resize(images, (size, size))), tf.uint8)
+    pngs = tf.stack([tf.io.encode_png(image) for image in large])
     from_bytes = loaded.signatures[export.IMAGE_BYTES_SIGNATURE](image_bytes=pngs)
-    from_pixels = loaded.signatures["serving_default"](images=images)
+    resized = tf.cast(tf.round(tf.image.resize(large, (28, 28))), tf.uint8)
+    from_pixels = loaded.signatures["serving_default"](images=resized)
+    assert np.isfinite(from_bytes["probabilities"]).all()
     np.testing.assert_allclose(from_bytes["probabilities"], from_pixels["probabilities"], atol=1e-6)
+    if size == 28:
+        np.testing.assert_array_equal(resized, images)
+
+
+@pytest.mark.parametrize("name", ["../evil", "/tmp/evil", "a/b", "Evil"])
+def test_an_export_name_that_is_not_a_model_name_is_refused(trained, tmp_path, name):
+    with pytest.raises(zoo.UserError, match="must match"):
+        export.export(trained["mnist_cnn"], tmp_path / "out", name=name)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil").exists()
+
+
+def test_an_export_that_loses_the_race_for_a_version_takes_the_next(trained, tmp_path, monkeypatch):
+    """Two exports started together both pick version 1; the one that renames second gets 2."""
+    write_warmup_requests = export.write_warmup_requests
+
+    def other_export_finishes_first(saved_model_dir, *args):
+        write_warmup_requests(saved_model_dir, *args)
+        other = tmp_path / "mnist_cnn" / "1"
+        other.mkdir()
+        (other / "saved_model.pb").write_bytes(b"the other export's")
+
+    monkeypatch.setattr(export, "write_warmup_requests", other_export_finishes_first)
+    assert export.export(trained["mnist_cnn"], tmp_path) == tmp_path / "mnist_cnn" / "2"
+    assert (tmp_path / "mnist_cnn" / "1" / "saved_model.pb").read_bytes() == b"the other export's"
+    assert sorted(path.name for path in (tmp_path / "mnist_cnn").iterdir()) == ["1", "2"]
 
 
 @pytest.mark.parametrize(
@@ -165,6 +199,35 @@ def test_predict_reads_image_files_and_resizes_them(trained, tmp_path):
     image.write_bytes(tf.io.encode_png(tf.zeros((56, 56, 3), tf.uint8)).numpy())
     [(label, probability)] = predict(tmp_path / "mnist_cnn", [str(image)])
     assert label in [str(digit) for digit in range(10)] and 0.1 <= probability <= 1
+
+
+@pytest.mark.parametrize("damage", ["truncated model", "malformed summary"])
+def test_export_of_a_damaged_run_is_a_one_line_error(trained, tmp_path, capsys, damage):
+    shutil.copytree(trained["mnist_cnn"], tmp_path / "run")
+    if damage == "truncated model":
+        model_file = tmp_path / "run" / "model.keras"
+        model_file.write_bytes(model_file.read_bytes()[:1000])
+    else:
+        (tmp_path / "run" / "summary.json").write_text('{"model": "mnist_cnn", ')
+    assert export.main(["--model-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("zoo.export: error: ") and "damaged run" in error and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_predict_errors_are_one_line(trained, tmp_path):
+    export.export(trained["mnist_cnn"], tmp_path)
+    (tmp_path / "notes.txt").write_text("not an image")
+    for arguments, message in [
+        ([str(tmp_path / "mnist_cnn" / "5"), "x.png"], "holds no SavedModel"),
+        ([str(tmp_path / "nothing_here"), "x.png"], "no SavedModel versions"),
+        ([str(tmp_path / "mnist_cnn"), str(tmp_path / "missing.png")], "missing.png: no such file"),
+        ([str(tmp_path / "mnist_cnn"), str(tmp_path / "notes.txt")], "notes.txt is not an image"),
+    ]:
+        result = subprocess.run([sys.executable, "-m", "zoo.predict", *arguments],
+                                cwd=REPO_ROOT, capture_output=True, text=True)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_export_of_an_unfinished_run_says_to_train_first(tmp_path, capsys):

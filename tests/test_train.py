@@ -2,14 +2,17 @@
 and a one-line error for each kind of bad input."""
 
 import csv
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
 import pytest
+import requests
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -55,6 +58,8 @@ def test_train_py_end_to_end_on_mock_data(name, replicas, tmp_path):
     assert summary["model"] == name and summary["num_replicas"] == replicas
     assert summary["epochs_run"] == 2 and summary["hyperparameters"]["steps_per_epoch"] == 4
     assert 0 <= summary["test_metrics"]["accuracy"] <= 1
+    assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == 64
+    assert summary["validation_metrics"]["examples"] == summary["examples"]["validation"] > 0
     assert summary["train_examples_per_second"] > 0
     assert set(summary["versions"]) >= {"tensorflow", "keras", "keras_hub"}
     with open(model_dir / "history.csv") as history:
@@ -113,14 +118,62 @@ def test_rerun_after_an_interruption_resumes_and_runs_the_requested_epochs(tmp_p
         assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1", "2"]
 
 
-def test_max_steps_stops_training_mid_epoch(tmp_path):
+def test_interrupted_run_resumes_only_with_its_own_settings_and_counts_all_its_time(tmp_path):
     config = training.TrainConfig(
-        model="mnist_cnn", model_dir=str(tmp_path), epochs=5, batch_size=16, max_steps=6,
+        model="mnist_cnn", model_dir=str(tmp_path), epochs=3, batch_size=16,
         strategy="one_device", model_args={"filters": 4},
     )
     with tfds.testing.mock_data(num_examples=64):
+        with pytest.raises(KeyboardInterrupt):
+            training.train(config, callbacks=[InterruptAfterFirstEpoch()])
+        first_seconds = json.loads((tmp_path / "run.json").read_text())["wall_time_seconds"]
+        changed = dataclasses.replace(config, model_args={"filters": 8})
+        with pytest.raises(zoo.UserError, match="other settings.*model_args.filters: 4 -> 8"):
+            training.train(changed)
+        with pytest.raises(zoo.UserError, match="epochs: 3 -> 1"):
+            training.train(dataclasses.replace(config, epochs=1))
+        started = time.perf_counter()
         summary = training.train(config)
-    assert summary["epochs_run"] == 2 and summary["hyperparameters"]["epochs"] == 2
+        second_seconds = time.perf_counter() - started
+    assert summary["resumed"] and summary["epochs_run"] == 3
+    assert summary["wall_time_seconds"] >= first_seconds + second_seconds * 0.9 > first_seconds > 0
+
+
+@pytest.mark.parametrize("max_steps, epochs_run, steps_per_epoch", [(3, 1, 3), (6, 2, 4)])
+def test_max_steps_under_two_replicas_stops_at_the_step(tmp_path, mirrored_strategy, max_steps,
+                                                        epochs_run, steps_per_epoch):
+    config = training.TrainConfig(
+        model="mnist_cnn", model_dir=str(tmp_path), epochs=5, batch_size=16, max_steps=max_steps,
+        strategy="mirrored", model_args={"filters": 4},
+    )
+    with tfds.testing.mock_data(num_examples=64):
+        summary = training.train(config)
+    assert summary["num_replicas"] == 2 and summary["epochs_run"] == epochs_run
+    assert summary["hyperparameters"]["steps_per_epoch"] == steps_per_epoch
+    assert summary["train_metrics"]["examples"] == 16 * (max_steps - steps_per_epoch * (epochs_run - 1))
+
+
+class PoisonWeights(keras.callbacks.Callback):
+    """Makes the model's weights NaN after its second step, as a diverging run would."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            for weight in self.model.trainable_weights:
+                weight.assign(weight * float("nan"))
+
+
+def test_a_diverged_run_fails_and_saves_nothing_as_finished(tmp_path):
+    config = training.TrainConfig(
+        model="mnist_cnn", model_dir=str(tmp_path), epochs=2, batch_size=16,
+        strategy="one_device", model_args={"filters": 4},
+    )
+    with tfds.testing.mock_data(num_examples=64):
+        with pytest.raises(zoo.UserError, match="training diverged: the loss became nan"):
+            training.train(config, callbacks=[PoisonWeights()])
+        assert not (tmp_path / "summary.json").exists() and not (tmp_path / "model.keras").exists()
+        assert training.train(config)["epochs_run"] == 2  # the same dir trains afresh
+    with open(tmp_path / "history.csv") as history:
+        assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1"]
 
 
 def test_a_finished_run_is_never_overwritten(tmp_path):
@@ -148,14 +201,64 @@ def main_error(capsys, *argv):
          "global batch size 7 does not split over 2 replicas; pick a multiple of 2"),
         (["--model", "mnist_cnn", "--model-arg", "num_layers=4"], "has no argument 'num_layers'; it takes: dropout, filters"),
         (["--model", "mnist_cnn", "--model-arg", "filters=many"], "filters must be of type int"),
-        (["--model", "mnist_cnn", "--epochs", "0"], "--epochs must be positive"),
+        (["--model", "mnist_cnn", "--epochs", "0"], "--epochs must be a positive number, got 0"),
+        (["--model", "mnist_cnn", "--learning-rate", "nan"], "--learning-rate must be a positive number, got nan"),
+        (["--model", "mnist_cnn", "--learning-rate", "inf"], "--learning-rate must be a positive number, got inf"),
+        (["--model", "mnist_cnn", "--batch-size", "64"], "global batch size 64 is larger than the 16 training examples"),
+        (["--model", "lstm_text", "--model-arg", "patch_size=3"], "model 'lstm_text': sequence_length 512 is not a multiple of patch_size 3"),
+        (["--model", "lstm_text", "--model-arg", "num_layers=0"], "model 'lstm_text': num_layers must be at least 1"),
+        (["--model", "transformer_text", "--model-arg", "num_layers=0"], "num_layers must be at least 1"),
+        (["--model", "lstm_text", "--model-arg", "units=True"], "units must be of type int"),
     ],
 )
-def test_bad_input_exits_2_with_a_one_line_message(capsys, tmp_path, argv, message):
-    code, stderr = main_error(capsys, *argv, "--model-dir", str(tmp_path))
+def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(capsys, tmp_path, argv, message):
+    code, stderr = main_error(capsys, *argv, "--model-dir", str(tmp_path / "run"))
     assert code == 2
     assert stderr.startswith("train.py: error: ") and message in stderr
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_builder_arguments_are_checked_before_any_data_is_read(capsys, tmp_path):
+    code = train.main(["--model", "lstm_text", "--model-arg", "num_layers=0",
+                       "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])
+    assert code == 2 and "num_layers must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model_dir", ["a_file", "a_file/run"])
+def test_a_model_dir_that_cannot_be_a_folder_is_a_one_line_error(capsys, tmp_path, model_dir):
+    (tmp_path / "a_file").write_text("not a folder")
+    code, stderr = main_error(capsys, "--model", "mnist_cnn", "--model-dir", str(tmp_path / model_dir))
+    assert code == 2 and stderr.count("\n") == 1
+    assert ("is a file" if model_dir == "a_file" else "is not a writable folder") in stderr
+
+
+def test_a_failed_download_is_a_one_line_error(capsys, tmp_path, monkeypatch):
+    def offline(self, *args, **kwargs):
+        raise requests.exceptions.ConnectionError("Failed to resolve 'storage.googleapis.com'")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+    code = train.main(["--model", "mnist_cnn", "--dataset", "fashion_mnist", "--download",
+                       "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])
+    stderr = capsys.readouterr().err
+    assert code == 2 and stderr.count("\n") == 1
+    assert "downloading 'fashion_mnist' failed (ConnectionError: Failed to resolve" in stderr
+    assert "--data-dir" in stderr
+
+
+def test_help_and_flag_errors_do_not_import_tensorflow():
+    script = (
+        "import sys, train\n"
+        "for argv in (['--help'], ['--model', 'mnist_cnn', '--epochs', 'zero']):\n"
+        "    try:\n"
+        "        train.main(argv)\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code in (0, 2)\n"
+        "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_missing_data_names_the_dataset_and_dir_and_leaves_nothing_behind(tmp_path):
