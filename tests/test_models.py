@@ -104,6 +104,15 @@ def test_text_models_ignore_what_sits_in_the_padding(name, patch_size):
     np.testing.assert_allclose(model.predict(inputs, verbose=0), before, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("patch_size", [1, 4])
+@pytest.mark.parametrize("name", zoo.list_models("*text*"))
+def test_a_text_with_no_tokens_gets_finite_probabilities(name, patch_size):
+    model = zoo.build_model(name, **TINY_ARGS["text"], patch_size=patch_size)
+    probabilities = model.predict(np.zeros((2, 16), np.int64), verbose=0)
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     "patch_size, message", [(5, "not a multiple of patch_size 5"), (0, "must be at least 1, got 0")]
 )
