@@ -1,9 +1,10 @@
 """Benchmark the zoo's default recipes against the keras-io references, side by side.
 
-    python benchmarks/run.py [--models mnist_cnn ...] [--quick] [--data-dir DIR]
+    python benchmarks/run.py [--models mnist_cnn ...] [--seeds 3] [--quick] [--data-dir DIR]
 
 For each model it trains, in one process and on the same data and pipeline, the zoo's default
-recipe and the matching keras-io example, and records test accuracy after every epoch against
+recipe once per seed (the table gives the median and the range) and the matching keras-io
+example once, and records test accuracy after every epoch against
 training wall time (evaluation excluded), time to the target accuracy, steady-state training
 throughput, the input pipeline's throughput alone, peak resident memory and parameter count.
 Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
@@ -97,7 +98,7 @@ def pipeline_examples_per_second(batches, batch_size, steps):
     return statistics.median(timings)
 
 
-def measure(name, recipe, strategy, args):
+def measure(name, recipe, strategy, args, seed=0):
     """Trains `name` with the zoo's recipe or its keras-io reference under `strategy`."""
     spec = zoo.get_model_spec(name)
     reference = REFERENCES[name]
@@ -106,7 +107,7 @@ def measure(name, recipe, strategy, args):
     batch_size = spec.batch_size if ours else reference.batch_size
     epochs = 1 if args.quick else (spec.epochs if ours else reference.epochs)
     datasets = data.load(
-        spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir,
+        spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir, seed=seed,
         vocabulary_size=model_args.get("vocabulary_size") if ours else reference.vocabulary_size,
         sequence_length=model_args.get("sequence_length") if ours else reference.sequence_length,
     )
@@ -117,7 +118,7 @@ def measure(name, recipe, strategy, args):
     elif not ours:
         data_args.update(vocabulary_size=reference.vocabulary_size, sequence_length=reference.sequence_length)
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     with strategy.scope():
         if ours:
             model = spec.builder(**{**model_args, **data_args})
@@ -127,7 +128,8 @@ def measure(name, recipe, strategy, args):
             optimizer = reference.optimizer
         model.compile(optimizer=optimizer, loss=spec.loss, metrics=["accuracy"], jit_compile=args.jit_compile)
 
-    print(f"{name} / {recipe}: {epochs} epoch(s) of {steps} steps, batch {batch_size}", flush=True)
+    print(f"{name} / {recipe} / seed {seed}: {epochs} epoch(s) of {steps} steps, batch {batch_size}",
+          flush=True)
     curve = TestCurve(datasets.test.take(QUICK_STEPS) if args.quick else datasets.test)
     throughput = training.ThroughputMeter(batch_size)
     with PeakMemory() as memory:
@@ -138,6 +140,7 @@ def measure(name, recipe, strategy, args):
     return {
         "model": name,
         "recipe": "zoo" if ours else f"keras-io {reference.example}",
+        "seed": seed,
         "dataset": spec.dataset,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -170,32 +173,49 @@ def machine_slug(facts):
 
 
 def markdown_table(runs):
-    """Ours beside the reference for each model, with ratios (reference / ours for times)."""
+    """One row per model and recipe, several seeds as their median (min-max); then ours against
+    the reference (reference / ours for times, medians for ours)."""
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["model"], run["recipe"]), []).append(run)
     lines = [
-        "| model | recipe | test accuracy | time to target | train ex/s | pipeline ex/s | peak MB | params |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | recipe | seeds | test accuracy | time to target | train ex/s | pipeline ex/s | peak MB | params |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in runs:
-        to_target = f"{run['seconds_to_target']:.0f} s" if run["seconds_to_target"] else "not reached"
+    for (name, recipe), group in groups.items():
+        reached = [run["seconds_to_target"] for run in group if run["seconds_to_target"]]
+        to_target = (f"{_spread(reached, '{:.0f}')} s" if len(reached) == len(group)
+                     else f"{len(group) - len(reached)} of {len(group)} not reached")
         lines.append(
-            f"| `{run['model']}` | {run['recipe']} | {run['final_test_accuracy']:.4f} | {to_target} "
-            f"(target {run['target_accuracy']}) | {run['train_examples_per_second'] or 0:,.0f} | "
-            f"{run['pipeline_examples_per_second']:,.0f} | {run['peak_memory_mb']:,.0f} | "
-            f"{run['parameters']:,} |"
+            f"| `{name}` | {recipe} | {len(group)} | {_spread([r['final_test_accuracy'] for r in group], '{:.4f}')} "
+            f"| {to_target} (target {group[0]['target_accuracy']}) "
+            f"| {_spread([r['train_examples_per_second'] or 0 for r in group], '{:,.0f}')} "
+            f"| {statistics.median(r['pipeline_examples_per_second'] for r in group):,.0f} "
+            f"| {max(r['peak_memory_mb'] for r in group):,.0f} | {group[0]['parameters']:,} |"
         )
-    by_model = {}
-    for run in runs:
-        by_model.setdefault(run["model"], {})["zoo" if run["recipe"] == "zoo" else "reference"] = run
-    ratios = ["", "| model | time-to-target speed-up (reference / zoo) | accuracy gain (points) |", "|---|---|---|"]
-    for name, pair in by_model.items():
-        if len(pair) == 2:
-            ours, theirs = pair["zoo"], pair["reference"]
-            speedup = (f"{theirs['seconds_to_target'] / ours['seconds_to_target']:.2f}x"
-                       if ours["seconds_to_target"] and theirs["seconds_to_target"]
-                       else "reference never reached it" if ours["seconds_to_target"] else "n/a")
-            gain = 100 * (ours["final_test_accuracy"] - theirs["final_test_accuracy"])
+    ratios = ["", "| model | time-to-target speed-up (reference / zoo median) | accuracy gain (points, zoo median) |",
+              "|---|---|---|"]
+    for name in dict.fromkeys(run["model"] for run in runs):
+        ours = [run for run in runs if run["model"] == name and run["recipe"] == "zoo"]
+        theirs = [run for run in runs if run["model"] == name and run["recipe"] != "zoo"]
+        if ours and theirs:
+            our_times = [run["seconds_to_target"] for run in ours]
+            our_time = statistics.median(our_times) if all(our_times) else None
+            their_time = theirs[0]["seconds_to_target"]
+            speedup = (f"{their_time / our_time:.2f}x" if our_time and their_time
+                       else "reference never reached it" if our_time else "n/a")
+            gain = 100 * (statistics.median(run["final_test_accuracy"] for run in ours)
+                          - theirs[0]["final_test_accuracy"])
             ratios.append(f"| `{name}` | {speedup} | {gain:+.2f} |")
     return "\n".join(lines + ratios) + "\n"
+
+
+def _spread(values, number):
+    """'median (min-max)' of several values, or the value alone."""
+    if len(values) == 1:
+        return number.format(values[0])
+    return (f"{number.format(statistics.median(values))} "
+            f"({number.format(min(values))}-{number.format(max(values))})")
 
 
 def plot(runs, path_prefix):
@@ -210,7 +230,7 @@ def plot(runs, path_prefix):
         figure, axes = pyplot.subplots(figsize=(7, 4.5))
         for run in (run for run in runs if run["dataset"] == dataset):
             axes.plot([p["seconds"] for p in run["curve"]], [p["test_accuracy"] for p in run["curve"]],
-                      marker="o", label=f"{run['model']} ({run['recipe']})")
+                      marker="o", label=f"{run['model']} ({run['recipe']}, seed {run['seed']})")
         if TARGET_ACCURACY.get(dataset):
             axes.axhline(TARGET_ACCURACY[dataset], color="grey", linestyle="--", label="target")
         axes.set(xlabel="training wall time (s)", ylabel="test accuracy", title=dataset)
@@ -225,6 +245,7 @@ def plot(runs, path_prefix):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=sorted(REFERENCES), choices=sorted(REFERENCES))
+    parser.add_argument("--seeds", type=int, default=3, help="runs of each zoo recipe (references run once)")
     parser.add_argument("--quick", action="store_true", help="a few steps each: checks the harness, measures nothing")
     parser.add_argument("--data-dir", default=os.environ.get("TFDS_DATA_DIR", "../shared/tensorflow_datasets"))
     parser.add_argument("--output-dir", type=pathlib.Path, default=RESULTS_DIR)
@@ -237,7 +258,12 @@ def main(argv=None):
     facts = machine()
     started = datetime.datetime.now(datetime.timezone.utc)
     strategy = training.make_strategy("auto")
-    runs = [measure(name, recipe, strategy, args) for name in args.models for recipe in ("zoo", "reference")]
+    runs = [
+        measure(name, recipe, strategy, args, seed)
+        for name in args.models
+        for recipe, seeds in (("zoo", range(args.seeds)), ("reference", [0]))
+        for seed in seeds
+    ]
     settings = "quick" if args.quick else "full"
     results = {
         "date": started.date().isoformat(),
@@ -245,6 +271,7 @@ def main(argv=None):
         "machine": facts,
         "mixed_precision": args.mixed_precision,
         "jit_compile": args.jit_compile,
+        "seeds": args.seeds,
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "zoo": zoo.__version__},
         "runs": runs,
     }

@@ -20,15 +20,16 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
     harness = load_harness()
     readme_before = harness.README.read_text()
     with tfds.testing.mock_data(num_examples=256):
-        assert harness.main(["--quick", "--models", "mnist_cnn", "transformer_text",
+        assert harness.main(["--quick", "--seeds", "2", "--models", "mnist_cnn", "transformer_text",
                              "--output-dir", str(tmp_path)]) == 0
 
     [results_file] = tmp_path.glob("*-quick.json")
     results = json.loads(results_file.read_text())
     assert results["settings"] == "quick" and results["machine"]["cores"] >= 1
-    assert [(run["model"], run["recipe"]) for run in results["runs"]] == [
-        ("mnist_cnn", "zoo"), ("mnist_cnn", "keras-io mnist_convnet"),
-        ("transformer_text", "zoo"), ("transformer_text", "keras-io text_classification_with_transformer"),
+    assert [(run["model"], run["recipe"], run["seed"]) for run in results["runs"]] == [
+        ("mnist_cnn", "zoo", 0), ("mnist_cnn", "zoo", 1), ("mnist_cnn", "keras-io mnist_convnet", 0),
+        ("transformer_text", "zoo", 0), ("transformer_text", "zoo", 1),
+        ("transformer_text", "keras-io text_classification_with_transformer", 0),
     ]
     for run in results["runs"]:
         assert run["curve"] and 0 <= run["final_test_accuracy"] <= 1
@@ -37,6 +38,20 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
         assert run["parameters"] > 0
     table = (tmp_path / f"{results_file.stem}.md").read_text()
     assert table.count("| `mnist_cnn` |") == 3 and "reference / zoo" in table
+    assert "| `mnist_cnn` | zoo | 2 |" in table and "| `mnist_cnn` | keras-io mnist_convnet | 1 |" in table
     assert sorted(path.name.split("-quick-")[1] for path in tmp_path.glob("*.png")) == [
         "imdb_reviews.png", "mnist.png"]
     assert harness.README.read_text() == readme_before
+
+
+def test_table_gives_median_and_range_of_the_seeds():
+    harness = load_harness()
+    run = dict(model="mnist_cnn", dataset="mnist", target_accuracy=0.99, pipeline_examples_per_second=1.0,
+               peak_memory_mb=1.0, parameters=10, train_examples_per_second=100.0)
+    runs = [
+        {**run, "recipe": "zoo", "final_test_accuracy": accuracy, "seconds_to_target": seconds}
+        for accuracy, seconds in [(0.9940, 30.0), (0.9950, 20.0), (0.9930, 40.0)]
+    ] + [{**run, "recipe": "keras-io mnist_convnet", "final_test_accuracy": 0.9925, "seconds_to_target": 60.0}]
+    table = harness.markdown_table(runs)
+    assert "| `mnist_cnn` | zoo | 3 | 0.9940 (0.9930-0.9950) | 30 (20-40) s (target 0.99) |" in table
+    assert "| `mnist_cnn` | 2.00x | +0.15 |" in table
