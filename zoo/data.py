@@ -8,7 +8,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from zoo.console import progress_verbosity
-from zoo.errors import UserError
+from zoo.errors import UserError, first_line
 
 SHUFFLE_BUFFER = 10_000
 VALIDATION_PERCENT = 10
@@ -125,9 +125,8 @@ def _download(builder):
     try:
         builder.download_and_prepare()
     except OSError as error:  # requests' connection errors and timeouts are OSErrors
-        reason = str(error).splitlines()[0] if str(error) else ""
         raise UserError(
-            f"downloading {builder.name!r} failed ({type(error).__name__}: {reason[:200]}); "
+            f"downloading {builder.name!r} failed ({first_line(error)}); "
             "check the network, or prepare the data where there is one and point --data-dir at it"
         ) from None
 
@@ -165,9 +164,9 @@ def _read(builder, split, *, shuffle, seed):
 def _in_memory(dataset):
     """`dataset` cached in memory and read whole once, with its number of examples.
 
-    A cache that Keras fills itself is filled by two iterators at once (it reads one batch to
-    build the model, then starts the epoch), which can leave it truncated: evaluations then ran
-    on one batch. Once complete, every later pass only reads it.
+    Left to Keras, a cache is filled by two iterators at once: the one that read a batch to
+    build the model is still alive when the epoch's starts. That is the likely cause of the
+    evaluations seen to run on one batch; once complete, every later pass only reads the cache.
     """
     dataset = dataset.cache()
     return dataset, int(dataset.reduce(np.int64(0), lambda count, _: count + 1))

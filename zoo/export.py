@@ -23,9 +23,10 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 from zoo.config import DEFAULT_EXPORT_DIR
-from zoo.errors import UserError
+from zoo.errors import UserError, first_line
 from zoo.predict import IMAGE_BYTES_SIGNATURE
 from zoo.registry import NAME_PATTERN, get_model_spec
+
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 WARMUP_BATCH_SIZES = (1, 4)
@@ -34,11 +35,11 @@ WARMUP_BATCH_SIZES = (1, 4)
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
     """Exports the finished run in `model_dir` as the next version of `name` (default: the
     model's registered name); returns the version folder. Existing versions are never touched."""
+    if name is not None and not NAME_PATTERN.match(name):
+        raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
     summary, model = load_run(model_dir)
     spec = get_model_spec(summary["model"])
     name = name or spec.name
-    if not NAME_PATTERN.match(name):
-        raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
     archive = serving_archive(model, spec.serving_input, summary["class_names"])
 
     model_base = pathlib.Path(export_dir) / name
@@ -64,9 +65,8 @@ def load_run(model_dir):
         summary = json.loads((model_dir / "summary.json").read_text())
         model = keras.saving.load_model(model_dir / "model.keras")
     except (OSError, ValueError, zipfile.BadZipFile) as error:  # JSONDecodeError is a ValueError
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(
-            f"{model_dir} holds a damaged run ({reason[:300]}): train it again in a new --model-dir"
+            f"{model_dir} holds a damaged run ({first_line(error)}): train it again in a new --model-dir"
         ) from None
     return summary, model
 

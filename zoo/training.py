@@ -76,8 +76,8 @@ def train(config, callbacks=()):
     model_dir.mkdir(parents=True, exist_ok=True)
     earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
     _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+    throughput = ThroughputMeter(batch_size)
     try:
-        throughput = ThroughputMeter(batch_size)
         history = model.fit(
             train_batches,
             validation_data=datasets.validation,
@@ -88,13 +88,7 @@ def train(config, callbacks=()):
             + list(callbacks),
             verbose=progress_verbosity(),
         )
-        check_converged(history, settings["learning_rate"])
-        validation_metrics = {
-            k.removeprefix("val_"): v[-1] for k, v in history.history.items() if k.startswith("val_")
-        }
-        check_coverage(validation_metrics, datasets.examples, "validation")
-        test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
-        check_coverage(test_metrics, datasets.examples, "test")
+        validation_metrics, test_metrics = evaluate(model, history, datasets, settings["learning_rate"])
         end_to_end(model, datasets.preprocessor).save(model_dir / "model.keras")
     finally:
         wall_time = earlier_seconds + time.perf_counter() - started
@@ -108,16 +102,13 @@ def train(config, callbacks=()):
         "examples": datasets.examples,
         "parameters": model.count_params(),
         "hyperparameters": {
+            **settings,
             "epochs": epochs,
-            "batch_size": batch_size,
             "per_replica_batch_size": batch_size // replicas,
             "steps_per_epoch": steps_per_epoch,
-            "max_steps": config.max_steps,
             "optimizer": spec.optimizer,
-            "learning_rate": settings["learning_rate"],
             "learning_rate_schedule": spec.learning_rate_schedule,
             "weight_decay": spec.weight_decay,
-            "seed": config.seed,
             "model_args": model_args,
         },
         "strategy": type(strategy).__name__,
@@ -126,10 +117,7 @@ def train(config, callbacks=()):
         "jit_compile": config.jit_compile,
         "versions": {
             "zoo": zoo.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "keras_hub": keras_hub.__version__,
-            "tensorflow_datasets": tfds.__version__,
+            **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
         },
         "resumed": resumed_run is not None,
         "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
@@ -264,22 +252,29 @@ def zoo_callbacks(model_dir, spec, max_steps, resumed_run, throughput):
     return callbacks
 
 
-def check_converged(history, learning_rate):
-    """A run whose loss became NaN or infinite stops here, before anything is saved as finished."""
+def evaluate(model, history, datasets, learning_rate):
+    """The last validation metrics and the test metrics, each checked to cover its whole split.
+
+    A run whose loss became NaN or infinite stops here, before anything is saved as finished.
+    """
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
         raise UserError(
             f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, so no model "
             f"or summary was saved; try a lower --learning-rate than {learning_rate}"
         )
-
-
-def check_coverage(metrics, examples, split):
-    """Metrics are only reported if they were computed on every example of `split`."""
-    seen = metrics.pop("examples", None)
-    if seen != examples[split]:
-        raise RuntimeError(f"the {split} metrics cover {seen} of the {examples[split]} {split} examples")
-    metrics["examples"] = int(seen)
+    validation_metrics = {
+        name.removeprefix("val_"): values[-1]
+        for name, values in history.history.items() if name.startswith("val_")
+    }
+    test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
+    for split, metrics in (("validation", validation_metrics), ("test", test_metrics)):
+        if metrics["examples"] != datasets.examples[split]:
+            raise RuntimeError(
+                f"the {split} metrics cover {metrics['examples']} of its {datasets.examples[split]} examples"
+            )
+        metrics["examples"] = int(metrics["examples"])
+    return validation_metrics, test_metrics
 
 
 def make_strategy(name):
