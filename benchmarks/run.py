@@ -242,6 +242,15 @@ def plot(runs, path_prefix):
     return paths
 
 
+def unused_stem(output_dir, stem):
+    """`stem`, or `stem-2`, `stem-3`, ... if results under it exist: a run never overwrites another."""
+    candidate, number = stem, 1
+    while (output_dir / f"{candidate}.json").exists():
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=sorted(REFERENCES), choices=sorted(REFERENCES))
@@ -279,6 +288,7 @@ def main(argv=None):
     stem = f"{machine_slug(facts)}-{results['date']}" + ("-quick" if args.quick else "")
     if args.mixed_precision != "off" or args.jit_compile:
         stem += f"-{args.mixed_precision}" + ("-xla" if args.jit_compile else "")
+    stem = unused_stem(args.output_dir, stem)
     (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
     table = markdown_table(runs)
     (args.output_dir / f"{stem}.md").write_text(table)

@@ -44,6 +44,14 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
     assert harness.README.read_text() == readme_before
 
 
+def test_a_second_run_on_the_same_day_never_overwrites_the_first(tmp_path):
+    harness = load_harness()
+    assert harness.unused_stem(tmp_path, "cpu2-2026-11-23") == "cpu2-2026-11-23"
+    (tmp_path / "cpu2-2026-11-23.json").write_text("{}")
+    (tmp_path / "cpu2-2026-11-23-2.json").write_text("{}")
+    assert harness.unused_stem(tmp_path, "cpu2-2026-11-23") == "cpu2-2026-11-23-3"
+
+
 def test_table_gives_median_and_range_of_the_seeds():
     harness = load_harness()
     run = dict(model="mnist_cnn", dataset="mnist", target_accuracy=0.99, pipeline_examples_per_second=1.0,

@@ -42,9 +42,10 @@ def test_every_model_has_tiny_test_arguments():
     assert sorted(TINY_MODEL_ARGS) == zoo.list_models()
 
 
-@pytest.mark.parametrize("replicas", [1, 2])
 @pytest.mark.parametrize("name", zoo.list_models())
-def test_train_py_end_to_end_on_mock_data(name, replicas, tmp_path):
+def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
+    """One device is covered by the real-data runs (test_real_data.py)."""
+    replicas = 2
     model_dir = tmp_path / "run"
     result = run_train(
         "--model", name, "--model-dir", str(model_dir), "--epochs", "2", "--batch-size", "16",
