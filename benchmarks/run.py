@@ -267,29 +267,32 @@ def main(argv=None):
     facts = machine()
     started = datetime.datetime.now(datetime.timezone.utc)
     strategy = training.make_strategy("auto")
-    runs = [
-        measure(name, recipe, strategy, args, seed)
-        for name in args.models
-        for recipe, seeds in (("zoo", range(args.seeds)), ("reference", [0]))
-        for seed in seeds
-    ]
     settings = "quick" if args.quick else "full"
     results = {
         "date": started.date().isoformat(),
         "settings": settings,
+        "complete": False,
         "machine": facts,
         "mixed_precision": args.mixed_precision,
         "jit_compile": args.jit_compile,
         "seeds": args.seeds,
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "zoo": zoo.__version__},
-        "runs": runs,
+        "runs": [],
     }
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{machine_slug(facts)}-{results['date']}" + ("-quick" if args.quick else "")
     if args.mixed_precision != "off" or args.jit_compile:
         stem += f"-{args.mixed_precision}" + ("-xla" if args.jit_compile else "")
     stem = unused_stem(args.output_dir, stem)
+    for name in args.models:
+        for recipe, seeds in (("zoo", range(args.seeds)), ("reference", [0])):
+            for seed in seeds:
+                results["runs"].append(measure(name, recipe, strategy, args, seed))
+                # Written after every run, so a run stopped part way keeps what it measured.
+                (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    results["complete"] = True
     (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    runs = results["runs"]
     table = markdown_table(runs)
     (args.output_dir / f"{stem}.md").write_text(table)
     plot(runs, args.output_dir / stem)

@@ -25,7 +25,7 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
 
     [results_file] = tmp_path.glob("*-quick.json")
     results = json.loads(results_file.read_text())
-    assert results["settings"] == "quick" and results["machine"]["cores"] >= 1
+    assert results["settings"] == "quick" and results["complete"] and results["machine"]["cores"] >= 1
     assert [(run["model"], run["recipe"], run["seed"]) for run in results["runs"]] == [
         ("mnist_cnn", "zoo", 0), ("mnist_cnn", "zoo", 1), ("mnist_cnn", "keras-io mnist_convnet", 0),
         ("transformer_text", "zoo", 0), ("transformer_text", "zoo", 1),
