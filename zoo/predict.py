@@ -51,6 +51,7 @@ def predict(saved_model, inputs):
 
 
 def _results(outputs):
+    """(label, probability of that label) for each row of a signature's outputs."""
     probabilities = tf.reduce_max(outputs["probabilities"], axis=-1).numpy()
     return [(label.decode(), float(p)) for label, p in zip(outputs["label"].numpy(), probabilities)]
 
