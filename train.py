@@ -66,10 +66,10 @@ def parse_model_arg(text):
 
 def print_models(pattern):
     """A table of the registered models matching `pattern`."""
-    rows = [("name", "modality", "dataset", "parameters")]
+    rows = [("name", "modality", "task", "dataset", "parameters")]
     for name in zoo.list_models(pattern):
         spec = zoo.get_model_spec(name)
-        rows.append((name, spec.modality, spec.dataset, f"{zoo.build_model(name).count_params():,}"))
+        rows.append((name, spec.modality, spec.task, spec.dataset, f"{zoo.build_model(name).count_params():,}"))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -4,7 +4,7 @@
 
 For each model it trains, in one process and on the same data and pipeline, the zoo's default
 recipe once per seed (the table gives the median and the range) and the matching keras-io
-example once, and records test accuracy after every epoch against
+example once where there is one, and records test accuracy after every epoch against
 training wall time (evaluation excluded), time to the target accuracy, steady-state training
 throughput, the input pipeline's throughput alone, peak resident memory and parameter count.
 Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
@@ -34,6 +34,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import zoo  # noqa: E402
 from reference import REFERENCES  # noqa: E402
 from zoo import data, training  # noqa: E402
+from zoo.models import text_preprocessing  # noqa: E402
+from zoo.tasks import get_task  # noqa: E402
 
 TARGET_ACCURACY = {"mnist": 0.99, "imdb_reviews": 0.85}
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
@@ -101,21 +103,23 @@ def pipeline_examples_per_second(batches, batch_size, steps):
 def measure(name, recipe, strategy, args, seed=0):
     """Trains `name` with the zoo's recipe or its keras-io reference under `strategy`."""
     spec = zoo.get_model_spec(name)
-    reference = REFERENCES[name]
+    reference = REFERENCES.get(name)
     ours = recipe == "zoo"
     model_args = spec.default_args()
     batch_size = spec.batch_size if ours else reference.batch_size
     epochs = 1 if args.quick else (spec.epochs if ours else reference.epochs)
-    datasets = data.load(
-        spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir, seed=seed,
-        vocabulary_size=model_args.get("vocabulary_size") if ours else reference.vocabulary_size,
-        sequence_length=model_args.get("sequence_length") if ours else reference.sequence_length,
-    )
+    if ours:
+        preprocessor = spec.make_preprocessor(model_args)
+    elif spec.modality == "text":
+        preprocessor = text_preprocessing.token_ids(reference.vocabulary_size, reference.sequence_length)
+    else:
+        preprocessor = None
+    datasets = data.load(spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir,
+                         seed=seed, preprocessor=preprocessor)
     steps = QUICK_STEPS if args.quick else int(datasets.train.cardinality())
-    data_args = {"num_classes": len(datasets.class_names)}
-    if spec.modality == "image":
-        data_args["input_shape"] = datasets.input_shape
-    elif not ours:
+    task = get_task(spec.task)
+    data_args = task.data_args(spec, datasets)
+    if spec.modality == "text" and not ours:
         data_args.update(vocabulary_size=reference.vocabulary_size, sequence_length=reference.sequence_length)
 
     keras.utils.set_random_seed(seed)
@@ -126,7 +130,7 @@ def measure(name, recipe, strategy, args, seed=0):
         else:
             model = reference.builder(**data_args)
             optimizer = reference.optimizer
-        model.compile(optimizer=optimizer, loss=spec.loss, metrics=["accuracy"], jit_compile=args.jit_compile)
+        task.compile(model, optimizer, args.jit_compile)
 
     print(f"{name} / {recipe} / seed {seed}: {epochs} epoch(s) of {steps} steps, batch {batch_size}",
           flush=True)
@@ -253,7 +257,7 @@ def unused_stem(output_dir, stem):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=sorted(REFERENCES), choices=sorted(REFERENCES))
+    parser.add_argument("--models", nargs="+", default=zoo.list_models(), choices=zoo.list_models())
     parser.add_argument("--seeds", type=int, default=3, help="runs of each zoo recipe (references run once)")
     parser.add_argument("--quick", action="store_true", help="a few steps each: checks the harness, measures nothing")
     parser.add_argument("--data-dir", default=os.environ.get("TFDS_DATA_DIR", "../shared/tensorflow_datasets"))
@@ -285,7 +289,8 @@ def main(argv=None):
         stem += f"-{args.mixed_precision}" + ("-xla" if args.jit_compile else "")
     stem = unused_stem(args.output_dir, stem)
     for name in args.models:
-        for recipe, seeds in (("zoo", range(args.seeds)), ("reference", [0])):
+        references = [0] if name in REFERENCES else []  # not every model has a keras-io example
+        for recipe, seeds in (("zoo", range(args.seeds)), ("reference", references)):
             for seed in seeds:
                 results["runs"].append(measure(name, recipe, strategy, args, seed))
                 # Written after every run, so a run stopped part way keeps what it measured.

@@ -22,6 +22,7 @@ SHARED_DATA_DIR = pathlib.Path(
 # Builder arguments that make every registered model tiny, for fast end-to-end tests.
 TINY_MODEL_ARGS = {
     "mnist_cnn": {"filters": 4},
+    "ngram_text": {"vocabulary_size": 300},
     "lstm_text": {"vocabulary_size": 200, "sequence_length": 16, "units": 8, "embedding_dim": 8},
     "transformer_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8,
                          "num_heads": 2, "intermediate_dim": 16},

@@ -288,9 +288,9 @@ def test_model_args_parse_as_python_literals():
     assert train.parse_model_arg("name=plain text") == ("name", "plain text")
 
 
-def test_list_shows_name_modality_dataset_and_parameters(capsys):
+def test_list_shows_name_modality_task_dataset_and_parameters(capsys):
     assert train.main(["--list", "*text*"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "modality", "dataset", "parameters"]
-    assert [line.split()[0] for line in lines[1:]] == ["lstm_text", "transformer_text"]
-    assert lines[1].split()[1:3] == ["text", "imdb_reviews"]
+    assert lines[0].split() == ["name", "modality", "task", "dataset", "parameters"]
+    assert [line.split()[0] for line in lines[1:]] == ["lstm_text", "ngram_text", "transformer_text"]
+    assert lines[1].split()[1:4] == ["text", "classification", "imdb_reviews"]

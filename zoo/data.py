@@ -20,7 +20,7 @@ class Datasets:
     """One dataset's batched splits and what a model must know about them.
 
     `preprocessor` turns raw inputs into model inputs (the adapted `TextVectorization` for text,
-    None for images, whose rescaling is inside the model); it travels with the exported model.
+    None for images, whose rescaling is inside the model); it travels with the saved model.
     `examples` counts each split's examples, so that evaluations can be checked against it.
     """
 
@@ -43,15 +43,15 @@ def load(
     seed=0,
     train_split="train",
     test_split="test",
-    vocabulary_size=None,
-    sequence_length=None,
+    preprocessor=None,
     download=False,
 ):
     """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own).
 
     Every split is held in memory, read whole once up front (see `_in_memory`). The training
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
-    dropped); validation is the dataset's own split, else the last 10% of training. Only
+    dropped); validation is the dataset's own split, else the last 10% of training. A text
+    `preprocessor` (an unadapted `TextVectorization`) is adapted on the training split. Only
     `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
     """
     builder = _builder(name, data_dir, modality)
@@ -67,9 +67,8 @@ def load(
             f"examples of {name!r}: pick a smaller --batch-size"
         )
 
-    preprocessor = None
-    if modality == "text":
-        preprocessor = _adapted_vectorizer(raw["train"], vocabulary_size, sequence_length)
+    if preprocessor is not None:
+        preprocessor = adapted(preprocessor, raw["train"].map(lambda text, label: text))
 
     def batches(dataset, training):
         if training:
@@ -172,23 +171,17 @@ def _in_memory(dataset):
     return dataset, int(dataset.reduce(np.int64(0), lambda count, _: count + 1))
 
 
-def _adapted_vectorizer(train_texts, vocabulary_size, sequence_length):
-    """A `TextVectorization` whose vocabulary is adapted on the training split only.
+def adapted(vectorizer, texts):
+    """A copy of the `TextVectorization` `vectorizer` with its vocabulary adapted on `texts`.
 
     The adapted vocabulary is handed to a new layer's constructor, so `.keras` files keep it in
     their JSON config: an adapted layer saves it as a text file that Keras reads back with
     `str.splitlines()`, which also splits on '\\x85', '\\u2028' and other characters that real
     reviews hold inside tokens, and the reloaded vocabulary is then broken.
     """
-    adapting = keras.layers.TextVectorization(
-        max_tokens=vocabulary_size,
-        output_sequence_length=sequence_length,
-        name="text_vectorizer",
-    )
-    batches = train_texts.map(lambda text, label: text).batch(ADAPT_BATCH)
-    adapting.adapt(_with_progress(batches, "Adapting the vocabulary on the training split"))
-    vocabulary = [str(token) for token in adapting.get_vocabulary()]
-    return keras.layers.TextVectorization.from_config({**adapting.get_config(), "vocabulary": vocabulary})
+    vectorizer.adapt(_with_progress(texts.batch(ADAPT_BATCH), "Adapting the vocabulary on the training split"))
+    vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
+    return type(vectorizer).from_config({**vectorizer.get_config(), "vocabulary": vocabulary})
 
 
 def _with_progress(dataset, title):

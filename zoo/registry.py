@@ -11,6 +11,7 @@ from typing import Callable
 from zoo.errors import UserError
 
 MODALITIES = ("image", "text")
+TASKS = ("classification",)  # each is a module under zoo/tasks/
 SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
@@ -26,9 +27,11 @@ class UnknownModelError(UserError, LookupError):
 class ModelSpec:
     """A registered model: its builder, the data it is trained on and its default recipe.
 
-    `modality` picks the input pipeline; `serving_input` what the exported signature accepts
-    ("image": uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
-    Builders end in a softmax, so `loss` and `metrics` are Keras names that expect probabilities.
+    `modality` picks the input pipeline; `task` (a module under zoo/tasks/) how the model is
+    trained, evaluated and saved; `serving_input` what the exported signature accepts ("image":
+    uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
+    `preprocessor`, for text models, makes the unadapted layer that turns raw strings into the
+    builder's inputs, from the builder's arguments of the same names.
     """
 
     name: str
@@ -42,10 +45,10 @@ class ModelSpec:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     learning_rate_schedule: str = "cosine"
+    task: str = "classification"
+    preprocessor: Callable | None = None
     train_split: str = "train"
     test_split: str = "test"
-    loss: str = "sparse_categorical_crossentropy"
-    metrics: tuple = ("accuracy",)
 
     @property
     def description(self):
@@ -93,6 +96,13 @@ class ModelSpec:
         except ValueError as error:
             raise UserError(f"model {self.name!r}: {error}") from None
 
+    def make_preprocessor(self, model_args):
+        """The unadapted preprocessor for a model built with `model_args`, or None."""
+        if self.preprocessor is None:
+            return None
+        wanted = inspect.signature(self.preprocessor).parameters
+        return self.preprocessor(**{name: model_args[name] for name in wanted})
+
 
 def register_model(name, **metadata):
     """Registers the decorated builder under `name` with `metadata` (the `ModelSpec` fields)."""
@@ -107,6 +117,7 @@ def register_model(name, **metadata):
         spec = ModelSpec(name=name, builder=builder, **metadata)
         for field, allowed in [
             ("modality", MODALITIES),
+            ("task", TASKS),
             ("serving_input", SERVING_INPUTS),
             ("learning_rate_schedule", LEARNING_RATE_SCHEDULES),
         ]:

@@ -1,5 +1,8 @@
 """One training run of a registered model: strategy, data, compile, fit, evaluate, summary.
 
+What differs between ways of training (data as inputs and targets, loss, metrics, evaluation,
+what is saved) belongs to the model's task (`zoo.tasks`); this driver is the same for all.
+
 A model dir holds everything a run writes: `run.json` (its settings and wall time so far) and
 `backup/` while it runs (rerunning the same command resumes from the last finished epoch),
 `checkpoints/best.keras`, `logs/` for TensorBoard, `history.csv`, and at the end `model.keras`
@@ -19,15 +22,18 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import data
+from zoo import compat
 from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
 from zoo.registry import get_model_spec
+from zoo.tasks import get_task
 
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 WARMUP_FRACTION = 0.05
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
+
+compat.apply()  # Keras' fit fails on sparse inputs over several replicas without it
 
 
 def train(config, callbacks=()):
@@ -52,26 +58,13 @@ def train(config, callbacks=()):
           f"= {batch_size // replicas} per replica")
 
     keras.utils.set_random_seed(config.seed)
-    model_args = dict(settings["model_args"])
-    datasets = data.load(
-        settings["dataset"],
-        spec.modality,
-        batch_size=batch_size,
-        data_dir=config.data_dir,
-        seed=config.seed,
-        train_split=spec.train_split,
-        test_split=spec.test_split,
-        vocabulary_size=model_args.get("vocabulary_size"),
-        sequence_length=model_args.get("sequence_length"),
-        download=config.download,
-    )
-    model_args["num_classes"] = len(datasets.class_names)
-    if spec.modality == "image":
-        model_args["input_shape"] = datasets.input_shape
+    task = get_task(spec.task)
+    datasets = task.load_data(spec, settings, config)
+    model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
     train_batches, epochs, steps_per_epoch = schedule(
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
-    model = compiled_model(spec, model_args, settings, epochs * steps_per_epoch, strategy, config.jit_compile)
+    model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, config.jit_compile)
 
     model_dir.mkdir(parents=True, exist_ok=True)
     earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
@@ -84,12 +77,13 @@ def train(config, callbacks=()):
             epochs=epochs,
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # the tf.data pipeline shuffles
-            callbacks=zoo_callbacks(model_dir, spec, config.max_steps, resumed_run, throughput)
+            callbacks=zoo_callbacks(model_dir, task.monitor, config.max_steps, resumed_run, throughput)
             + list(callbacks),
             verbose=progress_verbosity(),
         )
-        validation_metrics, test_metrics = evaluate(model, history, datasets, settings["learning_rate"])
-        end_to_end(model, datasets.preprocessor).save(model_dir / "model.keras")
+        check_converged(history, settings["learning_rate"])
+        validation_metrics, test_metrics = task.evaluate(model, history, datasets)
+        task.saved_model(model, datasets).save(model_dir / "model.keras")
     finally:
         wall_time = earlier_seconds + time.perf_counter() - started
         _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
@@ -98,7 +92,8 @@ def train(config, callbacks=()):
         "model": spec.name,
         "dataset": datasets.name,
         "modality": spec.modality,
-        "class_names": datasets.class_names,
+        "task": spec.task,
+        **task.summary(datasets),
         "examples": datasets.examples,
         "parameters": model.count_params(),
         "hyperparameters": {
@@ -214,25 +209,20 @@ def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None):
     return train_batches, epochs, steps_per_epoch
 
 
-def compiled_model(spec, model_args, settings, total_steps, strategy, jit_compile=False):
-    """The model built and compiled under `strategy`, in the run's precision policy."""
+def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_compile=False):
+    """The model built and compiled for `task` under `strategy`, in the run's precision policy."""
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_policy(settings["mixed_precision"]))
     try:
         with strategy.scope():
             model = spec.build(**model_args)
-            model.compile(
-                optimizer=make_optimizer(spec, settings["learning_rate"], total_steps),
-                loss=spec.loss,
-                metrics=[*spec.metrics, ExampleCount()],
-                jit_compile=jit_compile,
-            )
+            task.compile(model, make_optimizer(spec, settings["learning_rate"], total_steps), jit_compile)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return model
 
 
-def zoo_callbacks(model_dir, spec, max_steps, resumed_run, throughput):
+def zoo_callbacks(model_dir, monitor, max_steps, resumed_run, throughput):
     """Backups to resume from, the best checkpoint, history, TensorBoard logs and throughput."""
     callbacks = [
         # First, so that an epoch is backed up before anything else records it as done.
@@ -240,7 +230,8 @@ def zoo_callbacks(model_dir, spec, max_steps, resumed_run, throughput):
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(
             model_dir / "checkpoints" / "best.keras",
-            monitor=f"val_{spec.metrics[0]}",
+            monitor=monitor,
+            mode="max",
             save_best_only=True,
         ),
         keras.callbacks.CSVLogger(model_dir / "history.csv", append=resumed_run is not None),
@@ -252,29 +243,14 @@ def zoo_callbacks(model_dir, spec, max_steps, resumed_run, throughput):
     return callbacks
 
 
-def evaluate(model, history, datasets, learning_rate):
-    """The last validation metrics and the test metrics, each checked to cover its whole split.
-
-    A run whose loss became NaN or infinite stops here, before anything is saved as finished.
-    """
+def check_converged(history, learning_rate):
+    """Stops a run whose loss became NaN or infinite, before anything is saved as finished."""
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
         raise UserError(
             f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, so no model "
             f"or summary was saved; try a lower --learning-rate than {learning_rate}"
         )
-    validation_metrics = {
-        name.removeprefix("val_"): values[-1]
-        for name, values in history.history.items() if name.startswith("val_")
-    }
-    test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
-    for split, metrics in (("validation", validation_metrics), ("test", test_metrics)):
-        if metrics["examples"] != datasets.examples[split]:
-            raise RuntimeError(
-                f"the {split} metrics cover {metrics['examples']} of its {datasets.examples[split]} examples"
-            )
-        metrics["examples"] = int(metrics["examples"])
-    return validation_metrics, test_metrics
 
 
 def make_strategy(name):
@@ -310,14 +286,6 @@ def make_optimizer(spec, learning_rate, total_steps):
             "config": {"learning_rate": learning_rate, "weight_decay": spec.weight_decay or None},
         }
     )
-
-
-def end_to_end(model, preprocessor):
-    """`model` with `preprocessor` in front, so it takes raw inputs (strings for text models)."""
-    if preprocessor is None:
-        return model
-    raw = keras.Input(shape=(), dtype="string", name="text")
-    return keras.Model(raw, model(preprocessor(raw)), name=model.name)
 
 
 class ThroughputMeter(keras.callbacks.Callback):
@@ -362,18 +330,6 @@ class StopAtStep(keras.callbacks.Callback):
         # A mirrored variable has no int(); its NumPy value is the same on every replica.
         if keras.ops.convert_to_numpy(self.model.optimizer.iterations) >= self.max_steps:
             self.model.stop_training = True
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class ExampleCount(keras.metrics.Sum):
-    """How many examples a pass saw (summed over replicas): the proof that an evaluation's
-    metrics cover the whole split."""
-
-    def __init__(self, name="examples", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        return super().update_state(keras.ops.cast(keras.ops.shape(y_true)[0], self.dtype))
 
 
 def _policy(mixed_precision):

@@ -2,6 +2,7 @@
 
 from zoo.models.convnet import mnist_cnn
 from zoo.models.lstm import lstm_text
+from zoo.models.ngram import ngram_text
 from zoo.models.transformer import transformer_text
 
-__all__ = ["lstm_text", "mnist_cnn", "transformer_text"]
+__all__ = ["lstm_text", "mnist_cnn", "ngram_text", "transformer_text"]

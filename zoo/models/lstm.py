@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from zoo.models import text_preprocessing
 from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
 
@@ -12,6 +13,7 @@ from zoo.registry import register_model
     modality="text",
     dataset="imdb_reviews",
     serving_input="text",
+    preprocessor=text_preprocessing.token_ids,
     epochs=1,
     batch_size=64,
     learning_rate=2e-3,

@@ -4,6 +4,7 @@ import keras
 import keras_hub
 from keras import layers
 
+from zoo.models import text_preprocessing
 from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
 
@@ -13,6 +14,7 @@ from zoo.registry import register_model
     modality="text",
     dataset="imdb_reviews",
     serving_input="text",
+    preprocessor=text_preprocessing.token_ids,
     epochs=2,
     batch_size=128,
     optimizer="adamw",

@@ -1,0 +1,61 @@
+"""What every task shares: evaluations checked to cover their whole split."""
+
+import keras
+
+from zoo.console import progress_verbosity
+
+
+class Task:
+    """The interface `zoo.training.train` drives; subclasses fill in what differs.
+
+    `monitor` is the validation metric that picks the best checkpoint (higher is better).
+    """
+
+    monitor = None
+
+    def load_data(self, spec, settings, config):
+        """The run's `zoo.data.Datasets`, batched as the model's (inputs, targets)."""
+        raise NotImplementedError
+
+    def data_args(self, spec, datasets):
+        """The builder arguments that the data decides (class count, input shape, ...)."""
+        return {}
+
+    def compile(self, model, optimizer, jit_compile=False):
+        raise NotImplementedError
+
+    def saved_model(self, model, datasets):
+        """What `model.keras` holds: the trained model, with raw inputs in."""
+        return model
+
+    def summary(self, datasets):
+        """The task's own fields in summary.json."""
+        return {}
+
+    def evaluate(self, model, history, datasets):
+        """The last validation metrics and the test metrics, each checked to cover its split."""
+        validation_metrics = {
+            name.removeprefix("val_"): values[-1]
+            for name, values in history.history.items() if name.startswith("val_")
+        }
+        test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
+        for split, metrics in (("validation", validation_metrics), ("test", test_metrics)):
+            if metrics["examples"] != datasets.examples[split]:
+                raise RuntimeError(
+                    f"the {split} metrics cover {metrics['examples']} of its "
+                    f"{datasets.examples[split]} examples"
+                )
+            metrics["examples"] = int(metrics["examples"])
+        return validation_metrics, test_metrics
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ExampleCount(keras.metrics.Sum):
+    """How many examples a pass saw (summed over replicas): the proof that an evaluation's
+    metrics cover the whole split. Every task's compile adds it."""
+
+    def __init__(self, name="examples", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(keras.ops.cast(keras.ops.shape(y_true)[0], self.dtype))

@@ -1,0 +1,51 @@
+"""Supervised classification: a labelled TFDS dataset's (input, label) pairs in, class
+probabilities out (the builders end in a softmax)."""
+
+import keras
+
+from zoo import data
+from zoo.tasks.base import ExampleCount, Task
+
+
+class Classification(Task):
+    monitor = "val_accuracy"
+
+    def load_data(self, spec, settings, config):
+        return data.load(
+            settings["dataset"],
+            spec.modality,
+            batch_size=settings["batch_size"],
+            data_dir=config.data_dir,
+            seed=config.seed,
+            train_split=spec.train_split,
+            test_split=spec.test_split,
+            preprocessor=spec.make_preprocessor(settings["model_args"]),
+            download=config.download,
+        )
+
+    def data_args(self, spec, datasets):
+        args = {"num_classes": len(datasets.class_names)}
+        if spec.modality == "image":
+            args["input_shape"] = datasets.input_shape
+        return args
+
+    def compile(self, model, optimizer, jit_compile=False):
+        model.compile(
+            optimizer=optimizer,
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy", ExampleCount()],
+            jit_compile=jit_compile,
+        )
+
+    def saved_model(self, model, datasets):
+        """`model` with the adapted text preprocessor in front, so it takes raw strings."""
+        if datasets.preprocessor is None:
+            return model
+        raw = keras.Input(shape=(), dtype="string", name="text")
+        return keras.Model(raw, model(datasets.preprocessor(raw)), name=model.name)
+
+    def summary(self, datasets):
+        return {"class_names": datasets.class_names}
+
+
+TASK = Classification()
