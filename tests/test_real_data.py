@@ -1,5 +1,6 @@
 """Every user path on the real data in ../shared/tensorflow_datasets, for every model: train.py
-for a few steps, export, reload with TensorFlow alone, predict. Mock data hid a vocabulary that
+for a few steps, export (its own process, as the README runs it), reload with TensorFlow alone,
+predict; and model.keras loads with Keras alone. Mock data hid a vocabulary that
 broke every text export on real IMDB; these runs are short, but real."""
 
 import json
@@ -43,8 +44,8 @@ def real_inputs(name, data_dir):
 def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, tmp_path):
     model_dir, export_dir = tmp_path / "run", tmp_path / "exported"
     run("train.py", "--model", name, "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
-        "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device",
-        "--export", "--export-dir", str(export_dir))
+        "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device")
+    run("-m", "zoo.export", "--model-dir", str(model_dir), "--export-dir", str(export_dir))
     summary = json.loads((model_dir / "summary.json").read_text())
     dataset = summary["dataset"]
     assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == TEST_EXAMPLES[dataset]
@@ -60,6 +61,8 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, tmp_p
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
     assert served["unregistered_ops"] == [] and served["imported"] == []
+
+    run("-c", f"import keras; keras.saving.load_model({str(model_dir / 'model.keras')!r})")
 
     if summary["modality"] == "image":
         image = tmp_path / "digit.png"

@@ -26,7 +26,7 @@ class Task:
 
     def saved_model(self, model, datasets):
         """What `model.keras` holds: the trained model, with raw inputs in."""
-        return model
+        return inference_model(model)
 
     def summary(self, datasets):
         """The task's own fields in summary.json."""
@@ -47,6 +47,12 @@ class Task:
                 )
             metrics["examples"] = int(metrics["examples"])
         return validation_metrics, test_metrics
+
+
+def inference_model(model):
+    """`model`'s layers in an uncompiled model: a `.keras` file of it loads without the zoo (the
+    compiled model's file names the zoo's `ExampleCount` metric) and holds no optimizer state."""
+    return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

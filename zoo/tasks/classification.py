@@ -4,7 +4,7 @@ probabilities out (the builders end in a softmax)."""
 import keras
 
 from zoo import data
-from zoo.tasks.base import ExampleCount, Task
+from zoo.tasks.base import ExampleCount, Task, inference_model
 
 
 class Classification(Task):
@@ -40,9 +40,9 @@ class Classification(Task):
     def saved_model(self, model, datasets):
         """`model` with the adapted text preprocessor in front, so it takes raw strings."""
         if datasets.preprocessor is None:
-            return model
+            return inference_model(model)
         raw = keras.Input(shape=(), dtype="string", name="text")
-        return keras.Model(raw, model(datasets.preprocessor(raw)), name=model.name)
+        return keras.Model(raw, inference_model(model)(datasets.preprocessor(raw)), name=model.name)
 
     def summary(self, datasets):
         return {"class_names": datasets.class_names}
