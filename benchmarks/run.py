@@ -8,7 +8,7 @@ example once where there is one, and records test accuracy after every epoch aga
 training wall time (evaluation excluded), time to the target accuracy, steady-state training
 throughput, the input pipeline's throughput alone, peak resident memory and parameter count.
 Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
-dataset; a full run also rewrites the README's benchmark table.
+dataset; a full run (every model, not --quick) also rewrites the README's benchmark table.
 """
 
 import argparse
@@ -302,7 +302,7 @@ def main(argv=None):
     (args.output_dir / f"{stem}.md").write_text(table)
     plot(runs, args.output_dir / stem)
     print(table)
-    if not args.quick and args.output_dir == RESULTS_DIR:
+    if not args.quick and args.output_dir == RESULTS_DIR and set(args.models) == set(zoo.list_models()):
         header = (f"Measured {results['date']} on {facts['cpu']}, {facts['cores']} cores"
                   f"{', ' + ', '.join(facts['gpus']) if facts['gpus'] else ', no GPU'}"
                   f" (`benchmarks/results/{stem}.json`).\n\n")
