@@ -11,24 +11,39 @@ from zoo.registry import register_model
     modality="image",
     dataset="mnist",
     serving_input="image",
-    epochs=4,
+    epochs=5,
     batch_size=128,
     optimizer="adamw",
     learning_rate=3e-3,
     weight_decay=1e-4,
 )
-def mnist_cnn(input_shape=(28, 28, 1), num_classes=10, filters=32, dropout=0.25):
-    """A convnet with batch norm for small images (three conv-pool stages); takes uint8 pixels.
+def mnist_cnn(
+    input_shape=(28, 28, 1),
+    num_classes=10,
+    filters=24,
+    convs_per_stage=(2, 2, 1),
+    max_shift=0.08,
+    dropout=0.25,
+):
+    """A convnet with batch norm for small images (three stages of convs, then pooling); takes
+    uint8 pixels, and in training shifts them by up to `max_shift` of the image size.
 
-    Batch-norm momentum is 0.9, not Keras' 0.99: the moving variance starts at 1 while the true
-    one is near 0.01, and at 0.99 it is still several times too large after a short schedule.
+    The shifts and the second conv of the first two stages are what made every seed reach 99.4%
+    on MNIST (see the README's benchmark). Batch-norm momentum is 0.9, not Keras' 0.99: the
+    moving variance starts at 1 while the true one is near 0.01, and at 0.99 it is still several
+    times too large after a short schedule.
     """
+    if len(convs_per_stage) != 3 or min(convs_per_stage) < 1:
+        raise ValueError(f"convs_per_stage must be three counts of at least 1, got {convs_per_stage}")
     images = keras.Input(shape=input_shape, dtype="uint8", name="images")
     x = layers.Rescaling(1.0 / 255)(images)
-    for stage_filters in (filters, 2 * filters, 4 * filters):
-        x = layers.Conv2D(stage_filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
-        x = layers.ReLU()(x)
+    if max_shift:
+        x = layers.RandomTranslation(max_shift, max_shift, fill_mode="constant")(x)
+    for stage, convs in enumerate(convs_per_stage):
+        for _ in range(convs):
+            x = layers.Conv2D(filters * 2**stage, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization(momentum=0.9)(x)
+            x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
