@@ -21,6 +21,8 @@ SHARED_DATA_DIR = pathlib.Path(
 
 # Builder arguments that make every registered model tiny, for fast end-to-end tests.
 TINY_MODEL_ARGS = {
+    "bert_text": {"vocabulary_size": 200, "sequence_length": 16, "num_layers": 1, "num_heads": 2,
+                  "hidden_dim": 8, "intermediate_dim": 16},
     "mnist_cnn": {"filters": 4},
     "ngram_text": {"vocabulary_size": 300},
     "lstm_text": {"vocabulary_size": 200, "sequence_length": 16, "units": 8, "embedding_dim": 8},

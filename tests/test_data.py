@@ -17,6 +17,7 @@ TEXTS = [f"word{index}{char}tail{index} common words" for index, char in enumera
 PREPROCESSORS = {
     "token_ids": lambda: text_preprocessing.token_ids(vocabulary_size=100, sequence_length=8),
     "ngram_bag": lambda: text_preprocessing.ngram_bag(vocabulary_size=100, ngrams=2),
+    "bert_inputs": lambda: text_preprocessing.bert_inputs(vocabulary_size=100, sequence_length=8),
 }
 
 
@@ -25,7 +26,9 @@ def adapted(texts, preprocessor="token_ids"):
 
 
 def dense(tensor):
-    return tf.sparse.to_dense(tensor) if isinstance(tensor, tf.SparseTensor) else tensor
+    if isinstance(tensor, dict):
+        return np.concatenate([dense(tensor[key]) for key in sorted(tensor)], axis=-1)
+    return tf.sparse.to_dense(tensor) if isinstance(tensor, tf.SparseTensor) else np.asarray(tensor, np.float32)
 
 
 @pytest.mark.parametrize("preprocessor", PREPROCESSORS)

@@ -29,6 +29,8 @@ def tiny_batch(model, seed=0):
     token ids (0 is padding)."""
     rng = np.random.default_rng(seed)
     shape = (BATCH,) + tuple(model.input_shape[1:])
+    if isinstance(model.input, dict):  # a keras-hub backbone's inputs
+        return bert_batch(rng, TINY_ARGS["text"]["sequence_length"]), rng.integers(0, model.output_shape[-1], BATCH)
     if model.input.dtype == "uint8":
         inputs = rng.integers(0, 256, shape, dtype=np.uint8)
     elif model.input.dtype == "float32":
@@ -39,6 +41,14 @@ def tiny_batch(model, seed=0):
             inputs[row, length:] = 0
     labels = rng.integers(0, model.output_shape[-1], BATCH)
     return inputs, labels
+
+
+def bert_batch(rng, sequence_length):
+    lengths = np.array([sequence_length, 9, 5, 2])
+    padding_mask = np.arange(sequence_length)[None, :] < lengths[:, None]
+    token_ids = np.where(padding_mask, rng.integers(5, 50, (BATCH, sequence_length)), 0)
+    return {"token_ids": token_ids, "padding_mask": padding_mask,
+            "segment_ids": np.zeros_like(token_ids)}
 
 
 def compile_for_test(model, name):

@@ -292,5 +292,5 @@ def test_list_shows_name_modality_task_dataset_and_parameters(capsys):
     assert train.main(["--list", "*text*"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["name", "modality", "task", "dataset", "parameters"]
-    assert [line.split()[0] for line in lines[1:]] == ["lstm_text", "ngram_text", "transformer_text"]
+    assert [line.split()[0] for line in lines[1:]] == ["bert_text", "lstm_text", "ngram_text", "transformer_text"]
     assert lines[1].split()[1:4] == ["text", "classification", "imdb_reviews"]

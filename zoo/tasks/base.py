@@ -52,7 +52,7 @@ class Task:
 def inference_model(model):
     """`model`'s layers in an uncompiled model: a `.keras` file of it loads without the zoo (the
     compiled model's file names the zoo's `ExampleCount` metric) and holds no optimizer state."""
-    return keras.Model(model.inputs, model.outputs, name=model.name)
+    return keras.Model(model.input, model.output, name=model.name)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

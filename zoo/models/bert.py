@@ -1,0 +1,55 @@
+"""BERT encoders from keras-hub, sized for a CPU, over a word vocabulary on core TensorFlow ops."""
+
+import keras
+import keras_hub
+
+from zoo.models import text_preprocessing
+from zoo.registry import register_model
+
+
+def bert_backbone(vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout):
+    """A keras-hub `BertBackbone`, its inputs those `text_preprocessing.BertInputs` makes."""
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=vocabulary_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        hidden_dim=hidden_dim,
+        intermediate_dim=intermediate_dim,
+        dropout=dropout,
+        max_sequence_length=sequence_length,
+        num_segments=1,
+    )
+
+
+@register_model(
+    "bert_text",
+    modality="text",
+    dataset="imdb_reviews",
+    serving_input="text",
+    preprocessor=text_preprocessing.bert_inputs,
+    epochs=2,
+    batch_size=32,
+    optimizer="adamw",
+    learning_rate=2e-4,
+    weight_decay=1e-2,
+)
+def bert_text(
+    vocabulary_size=20000,
+    sequence_length=256,
+    num_classes=2,
+    num_layers=2,
+    num_heads=2,
+    hidden_dim=128,
+    intermediate_dim=512,
+    dropout=0.1,
+):
+    """A small BERT classifier (keras-hub `BertTextClassifier`): its [CLS] output into a softmax.
+
+    Returned as a plain functional model of the classifier's layers: keras-hub tasks compile
+    themselves on creation, and the zoo's builders return uncompiled models.
+    """
+    backbone = bert_backbone(
+        vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout
+    )
+    classifier = keras_hub.models.BertTextClassifier(backbone, num_classes, activation="softmax", dropout=dropout)
+    return keras.Model(classifier.input, classifier.output, name="bert_text")
