@@ -100,6 +100,8 @@ def main(argv=None):
         )
         from zoo import export, training
 
+        if args.export:
+            export.check_served(config.model)
         training.train(config)
         if args.export:
             model_dir = config.model_dir or default_model_dir(config.model)

@@ -21,6 +21,8 @@ SHARED_DATA_DIR = pathlib.Path(
 
 # Builder arguments that make every registered model tiny, for fast end-to-end tests.
 TINY_MODEL_ARGS = {
+    "bert_mlm": {"vocabulary_size": 200, "sequence_length": 16, "num_layers": 1, "num_heads": 2,
+                 "hidden_dim": 8, "intermediate_dim": 16},
     "bert_text": {"vocabulary_size": 200, "sequence_length": 16, "num_layers": 1, "num_heads": 2,
                   "hidden_dim": 8, "intermediate_dim": 16},
     "mnist_cnn": {"filters": 4},
@@ -29,6 +31,13 @@ TINY_MODEL_ARGS = {
     "transformer_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8,
                          "num_heads": 2, "intermediate_dim": 16},
 }
+
+
+def classifiers():
+    """The registered models trained as classifiers: class probabilities out, and exported."""
+    import zoo
+
+    return [name for name in zoo.list_models() if zoo.get_model_spec(name).task == "classification"]
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers
 from zoo import export, training
 from zoo.predict import predict
 
@@ -26,10 +26,10 @@ from zoo.predict import predict
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A finished short run of every registered model, on mock data: name -> model dir."""
+    """A finished short run of every exported model, on mock data: name -> model dir."""
     runs = {}
     with tfds.testing.mock_data(num_examples=32):
-        for name in zoo.list_models():
+        for name in classifiers():
             runs[name] = tmp_path_factory.mktemp(name)
             training.train(training.TrainConfig(
                 model=name, model_dir=str(runs[name]), epochs=1, batch_size=16,
@@ -46,7 +46,7 @@ def raw_inputs(name):
     return np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("name", classifiers())
 def test_export_reloads_with_tensorflow_alone_and_predicts_the_same(name, trained, tmp_path):
     version_dir = export.export(trained[name], tmp_path)
     assert version_dir == tmp_path / name / "1"

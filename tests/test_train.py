@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 
 import train
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers
 from zoo import training
 
 
@@ -47,10 +47,11 @@ def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
     """One device is covered by the real-data runs (test_real_data.py)."""
     replicas = 2
     model_dir = tmp_path / "run"
+    served = name in classifiers()
+    export_args = ["--export", "--export-dir", str(tmp_path / "exported")] if served else []
     result = run_train(
         "--model", name, "--model-dir", str(model_dir), "--epochs", "2", "--batch-size", "16",
-        "--strategy", "mirrored", *tiny_args(name), "--export", "--export-dir", str(tmp_path / "exported"),
-        logical_cpus=replicas,
+        "--strategy", "mirrored", *tiny_args(name), *export_args, logical_cpus=replicas,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{replicas} replica(s), global batch 16 = {16 // replicas} per replica" in result.stdout
@@ -68,6 +69,13 @@ def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
     assert (model_dir / "checkpoints" / "best.keras").exists()
     assert any((model_dir / "logs").rglob("events.out.tfevents.*"))
     assert not (model_dir / "backup").exists()
+    if not served:
+        refused = subprocess.run([sys.executable, "-m", "zoo.export", "--model-dir", str(model_dir)],
+                                 cwd=REPO_ROOT, capture_output=True, text=True)
+        last_line = refused.stderr.strip().splitlines()[-1]  # TensorFlow logs to stderr before it
+        assert refused.returncode == 2 and last_line.startswith("zoo.export: error: ")
+        assert "not served" in last_line
+        return
     assert (tmp_path / "exported" / name / "1" / "saved_model.pb").exists()
 
     model = keras.saving.load_model(model_dir / "model.keras")
@@ -200,7 +208,7 @@ def main_error(capsys, *argv):
         (["--model", "lstm_text", "--dataset", "mnist"], "holds image inputs, but this model takes text"),
         (["--model", "mnist_cnn", "--batch-size", "7", "--strategy", "mirrored"],
          "global batch size 7 does not split over 2 replicas; pick a multiple of 2"),
-        (["--model", "mnist_cnn", "--model-arg", "num_layers=4"], "has no argument 'num_layers'; it takes: dropout, filters"),
+        (["--model", "mnist_cnn", "--model-arg", "num_layers=4"], "has no argument 'num_layers'; it takes: convs_per_stage, dropout, filters"),
         (["--model", "mnist_cnn", "--model-arg", "filters=many"], "filters must be of type int"),
         (["--model", "mnist_cnn", "--epochs", "0"], "--epochs must be a positive number, got 0"),
         (["--model", "mnist_cnn", "--learning-rate", "nan"], "--learning-rate must be a positive number, got nan"),
@@ -210,6 +218,7 @@ def main_error(capsys, *argv):
         (["--model", "lstm_text", "--model-arg", "num_layers=0"], "model 'lstm_text': num_layers must be at least 1"),
         (["--model", "transformer_text", "--model-arg", "num_layers=0"], "num_layers must be at least 1"),
         (["--model", "lstm_text", "--model-arg", "units=True"], "units must be of type int"),
+        (["--model", "bert_mlm", "--export"], "bert_mlm is pretrained to be fine-tuned, not served"),
     ],
 )
 def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(capsys, tmp_path, argv, message):

@@ -42,6 +42,7 @@ def load(
     data_dir=None,
     seed=0,
     train_split="train",
+    validation_split=None,
     test_split="test",
     preprocessor=None,
     download=False,
@@ -50,7 +51,8 @@ def load(
 
     Every split is held in memory, read whole once up front (see `_in_memory`). The training
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
-    dropped); validation is the dataset's own split, else the last 10% of training. A text
+    dropped); validation is `validation_split`, else the dataset's own, else the last 10% of
+    the training split (TFDS split strings: "unsupervised[:90%]+train" works). A text
     `preprocessor` (an unadapted `TextVectorization`) is adapted on the training split. Only
     `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
     """
@@ -59,7 +61,7 @@ def load(
         _download(builder)
     input_key, label_key = builder.info.supervised_keys
     raw, examples = {}, {}
-    for role, split in _splits(builder, train_split, test_split).items():
+    for role, split in _splits(builder, train_split, validation_split, test_split).items():
         raw[role], examples[role] = _in_memory(_read(builder, split, shuffle=role == "train", seed=seed))
     if examples["train"] < batch_size:
         raise UserError(
@@ -130,10 +132,10 @@ def _download(builder):
         ) from None
 
 
-def _splits(builder, train_split, test_split):
+def _splits(builder, train_split, validation_split, test_split):
     """Train, validation and test split names; validation is carved from train if absent."""
-    if "validation" in builder.info.splits:
-        return {"train": train_split, "validation": "validation", "test": test_split}
+    if validation_split or "validation" in builder.info.splits:
+        return {"train": train_split, "validation": validation_split or "validation", "test": test_split}
     return {
         "train": f"{train_split}[:{100 - VALIDATION_PERCENT}%]",
         "validation": f"{train_split}[{100 - VALIDATION_PERCENT}%:]",

@@ -26,6 +26,7 @@ from zoo.config import DEFAULT_EXPORT_DIR
 from zoo.errors import UserError, first_line
 from zoo.predict import IMAGE_BYTES_SIGNATURE
 from zoo.registry import NAME_PATTERN, get_model_spec
+from zoo.tasks import get_task
 
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
@@ -57,18 +58,34 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
 
 
 def load_run(model_dir):
-    """The finished run's summary and its `model.keras`; a missing or broken file is a `UserError`."""
+    """The finished run's summary and its `model.keras`, for export: a missing or broken file, or a
+    run whose task is not served (pretraining), is a `UserError`."""
     model_dir = pathlib.Path(model_dir)
     if not (model_dir / "summary.json").exists():
         raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
     try:
         summary = json.loads((model_dir / "summary.json").read_text())
+    except ValueError as error:  # JSONDecodeError is a ValueError
+        raise _damaged(model_dir, error) from None
+    check_served(summary["model"])
+    try:
         model = keras.saving.load_model(model_dir / "model.keras")
-    except (OSError, ValueError, zipfile.BadZipFile) as error:  # JSONDecodeError is a ValueError
-        raise UserError(
-            f"{model_dir} holds a damaged run ({first_line(error)}): train it again in a new --model-dir"
-        ) from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise _damaged(model_dir, error) from None
     return summary, model
+
+
+def check_served(model_name):
+    """A `UserError` unless runs of `model_name` are served (pretraining runs are not)."""
+    if not get_task(get_model_spec(model_name).task).exportable:
+        raise UserError(
+            f"{model_name} is pretrained to be fine-tuned, not served: fine-tune it "
+            "(train.py --init-from) and export that run"
+        )
+
+
+def _damaged(model_dir, error):
+    return UserError(f"{model_dir} holds a damaged run ({first_line(error)}): train it again in a new --model-dir")
 
 
 def publish(staging, model_base):

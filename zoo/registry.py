@@ -11,7 +11,7 @@ from typing import Callable
 from zoo.errors import UserError
 
 MODALITIES = ("image", "text")
-TASKS = ("classification",)  # each is a module under zoo/tasks/
+TASKS = ("classification", "masked_lm")  # each is a module under zoo/tasks/
 SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
@@ -48,6 +48,7 @@ class ModelSpec:
     task: str = "classification"
     preprocessor: Callable | None = None
     train_split: str = "train"
+    validation_split: str | None = None  # None: the dataset's own, else the end of train_split
     test_split: str = "test"
 
     @property

@@ -1,9 +1,9 @@
 """Model builders, one family per module; importing this package registers them all."""
 
-from zoo.models.bert import bert_text
+from zoo.models.bert import bert_mlm, bert_text
 from zoo.models.convnet import mnist_cnn
 from zoo.models.lstm import lstm_text
 from zoo.models.ngram import ngram_text
 from zoo.models.transformer import transformer_text
 
-__all__ = ["bert_text", "lstm_text", "mnist_cnn", "ngram_text", "transformer_text"]
+__all__ = ["bert_mlm", "bert_text", "lstm_text", "mnist_cnn", "ngram_text", "transformer_text"]

@@ -53,3 +53,39 @@ def bert_text(
     )
     classifier = keras_hub.models.BertTextClassifier(backbone, num_classes, activation="softmax", dropout=dropout)
     return keras.Model(classifier.input, classifier.output, name="bert_text")
+
+
+@register_model(
+    "bert_mlm",
+    modality="text",
+    task="masked_lm",
+    dataset="imdb_reviews",
+    # Pretraining text: the unlabelled reviews and the training reviews, never the test ones.
+    train_split="unsupervised[:90%]+train",
+    validation_split="unsupervised[90%:95%]",
+    test_split="unsupervised[95%:]",
+    serving_input="text",
+    preprocessor=text_preprocessing.bert_inputs,
+    epochs=1,
+    batch_size=32,
+    optimizer="adamw",
+    learning_rate=5e-4,  # a pretraining rate: keras-hub's MaskedLM default (5e-5) is for fine-tuning
+    weight_decay=1e-2,
+)
+def bert_mlm(
+    vocabulary_size=20000,
+    sequence_length=256,
+    num_layers=2,
+    num_heads=2,
+    hidden_dim=128,
+    intermediate_dim=512,
+    dropout=0.1,
+):
+    """The `bert_text` encoder pretrained as a masked LM (keras-hub `BertMaskedLM`): it predicts
+    the masked tokens' ids; inputs add `mask_positions` to the backbone's."""
+    backbone = bert_backbone(
+        vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout
+    )
+    # Kept as keras-hub's class (uncompiled): its head shares the token embedding, which a
+    # plain functional copy would not save and reload.
+    return keras_hub.models.BertMaskedLM(backbone, compile=False, name="bert_mlm")

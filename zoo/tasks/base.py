@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo import data
 from zoo.console import progress_verbosity
 
 
@@ -12,10 +13,22 @@ class Task:
     """
 
     monitor = None
+    exportable = True  # whether `zoo.export` serves the model; pretraining runs are not served
 
     def load_data(self, spec, settings, config):
-        """The run's `zoo.data.Datasets`, batched as the model's (inputs, targets)."""
-        raise NotImplementedError
+        """The run's `zoo.data.Datasets`, batched as (preprocessed inputs, labels)."""
+        return data.load(
+            settings["dataset"],
+            spec.modality,
+            batch_size=settings["batch_size"],
+            data_dir=config.data_dir,
+            seed=config.seed,
+            train_split=spec.train_split,
+            validation_split=spec.validation_split,
+            test_split=spec.test_split,
+            preprocessor=spec.make_preprocessor(settings["model_args"]),
+            download=config.download,
+        )
 
     def data_args(self, spec, datasets):
         """The builder arguments that the data decides (class count, input shape, ...)."""

@@ -3,25 +3,11 @@ probabilities out (the builders end in a softmax)."""
 
 import keras
 
-from zoo import data
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 
 class Classification(Task):
     monitor = "val_accuracy"
-
-    def load_data(self, spec, settings, config):
-        return data.load(
-            settings["dataset"],
-            spec.modality,
-            batch_size=settings["batch_size"],
-            data_dir=config.data_dir,
-            seed=config.seed,
-            train_split=spec.train_split,
-            test_split=spec.test_split,
-            preprocessor=spec.make_preprocessor(settings["model_args"]),
-            download=config.download,
-        )
 
     def data_args(self, spec, datasets):
         args = {"num_classes": len(datasets.class_names)}
