@@ -19,7 +19,7 @@ ADAPT_BATCH = 1024
 class Datasets:
     """One dataset's batched splits and what a model must know about them.
 
-    `preprocessor` turns raw inputs into model inputs (the adapted `TextVectorization` for text,
+    `preprocessor` turns raw inputs into model inputs (the adapted text preprocessor,
     None for images, whose rescaling is inside the model); it travels with the saved model.
     `examples` counts each split's examples, so that evaluations can be checked against it.
     """
@@ -53,7 +53,7 @@ def load(
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
     dropped); validation is `validation_split`, else the dataset's own, else the last 10% of
     the training split (TFDS split strings: "unsupervised[:90%]+train" works). A text
-    `preprocessor` (an unadapted `TextVectorization`) is adapted on the training split. Only
+    `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split. Only
     `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
     """
     builder = _builder(name, data_dir, modality)
@@ -174,7 +174,7 @@ def _in_memory(dataset):
 
 
 def adapted(vectorizer, texts):
-    """A copy of the `TextVectorization` `vectorizer` with its vocabulary adapted on `texts`.
+    """A copy of `vectorizer` (a `TextVectorization` or `BertInputs`) adapted on `texts`.
 
     The adapted vocabulary is handed to a new layer's constructor, so `.keras` files keep it in
     their JSON config: an adapted layer saves it as a text file that Keras reads back with

@@ -1,6 +1,5 @@
 """BERT encoders from keras-hub, sized for a CPU, over a word vocabulary on core TensorFlow ops."""
 
-import keras
 import keras_hub
 
 from zoo.models import text_preprocessing
@@ -43,16 +42,13 @@ def bert_text(
     intermediate_dim=512,
     dropout=0.1,
 ):
-    """A small BERT classifier (keras-hub `BertTextClassifier`): its [CLS] output into a softmax.
-
-    Returned as a plain functional model of the classifier's layers: keras-hub tasks compile
-    themselves on creation, and the zoo's builders return uncompiled models.
-    """
+    """A small BERT classifier (keras-hub `BertTextClassifier`): its [CLS] output into a softmax."""
     backbone = bert_backbone(
         vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout
     )
-    classifier = keras_hub.models.BertTextClassifier(backbone, num_classes, activation="softmax", dropout=dropout)
-    return keras.Model(classifier.input, classifier.output, name="bert_text")
+    return keras_hub.models.BertTextClassifier(
+        backbone, num_classes, activation="softmax", dropout=dropout, compile=False, name="bert_text"
+    )
 
 
 @register_model(
@@ -86,6 +82,4 @@ def bert_mlm(
     backbone = bert_backbone(
         vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout
     )
-    # Kept as keras-hub's class (uncompiled): its head shares the token embedding, which a
-    # plain functional copy would not save and reload.
     return keras_hub.models.BertMaskedLM(backbone, compile=False, name="bert_mlm")

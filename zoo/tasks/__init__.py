@@ -6,7 +6,7 @@ registered model names its task; a new kind of training is a new module here."""
 import importlib
 
 from zoo.registry import TASKS
-from zoo.tasks.base import ExampleCount, Task  # registers ExampleCount, which model.keras names
+from zoo.tasks.base import ExampleCount, Task  # registers ExampleCount, which best.keras names
 
 __all__ = ["ExampleCount", "Task", "get_task"]
 

@@ -1,4 +1,5 @@
-"""What every task shares: evaluations checked to cover their whole split."""
+"""The task interface, and what tasks share: loading the spec's splits, evaluations checked to
+cover their whole split, and an uncompiled inference model as `model.keras`."""
 
 import keras
 
@@ -35,6 +36,7 @@ class Task:
         return {}
 
     def compile(self, model, optimizer, jit_compile=False):
+        """Compiles `model` with the task's loss and metrics, `ExampleCount` among them."""
         raise NotImplementedError
 
     def saved_model(self, model, datasets):

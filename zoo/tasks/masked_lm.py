@@ -21,7 +21,8 @@ class MaskedLM(Task):
     def load_data(self, spec, settings, config):
         """Texts from the splits the spec names (labels unused), masked anew on every pass."""
         datasets = super().load_data(spec, settings, config)
-        masker = mask_generator(settings["model_args"]["vocabulary_size"], settings["model_args"]["sequence_length"])
+        model_args = settings["model_args"]
+        masker = mask_generator(model_args["vocabulary_size"], model_args["sequence_length"])
         masked = {
             split: getattr(datasets, split).map(lambda inputs, labels: masked_batch(masker, inputs),
                                                 num_parallel_calls=tf.data.AUTOTUNE)
