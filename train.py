@@ -3,6 +3,7 @@
     python train.py --list
     python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
     python train.py --model transformer_text --epochs 3 --model-arg num_layers=4
+    python train.py --model bert_text --init-from presets/bert_mlm_imdb
 
 Rerunning an interrupted command with the same --model-dir resumes from its last finished epoch.
 """
@@ -39,6 +40,9 @@ def parse_args(argv):
     parser.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
     parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
                         help="auto: mirrored over all local GPUs, else the CPU")
+    parser.add_argument("--init-from", metavar="PATH",
+                        help="start from the weights (and vocabulary) of a finished run dir or a "
+                             "keras-hub preset folder, layers matched by name")
     parser.add_argument("--model-dir",
                         help="checkpoints, TensorBoard logs, history and summary (default: runs/MODEL)")
     parser.add_argument("--export", action="store_true",
@@ -97,6 +101,7 @@ def main(argv=None):
             jit_compile=args.jit_compile,
             strategy=args.strategy,
             model_args=dict(args.model_arg),
+            init_from=args.init_from,
         )
         from zoo import export, training
 

@@ -30,6 +30,7 @@ class TrainConfig:
     strategy: str = "auto"
     model_args: dict = dataclasses.field(default_factory=dict)
     download: bool = False
+    init_from: str | None = None  # a finished run dir or a keras-hub preset folder
 
 
 def default_model_dir(model_name):

@@ -45,6 +45,7 @@ def load(
     validation_split=None,
     test_split="test",
     preprocessor=None,
+    adapt=True,
     download=False,
 ):
     """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own).
@@ -53,7 +54,8 @@ def load(
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
     dropped); validation is `validation_split`, else the dataset's own, else the last 10% of
     the training split (TFDS split strings: "unsupervised[:90%]+train" works). A text
-    `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split. Only
+    `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split,
+    unless `adapt` is False: a pretrained model's comes with the vocabulary it learnt. Only
     `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
     """
     builder = _builder(name, data_dir, modality)
@@ -69,7 +71,7 @@ def load(
             f"examples of {name!r}: pick a smaller --batch-size"
         )
 
-    if preprocessor is not None:
+    if preprocessor is not None and adapt:
         preprocessor = adapted(preprocessor, raw["train"].map(lambda text, label: text))
 
     def batches(dataset, training):

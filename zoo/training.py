@@ -22,7 +22,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import compat
+from zoo import compat, transfer
 from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
@@ -59,12 +59,15 @@ def train(config, callbacks=()):
 
     keras.utils.set_random_seed(config.seed)
     task = get_task(spec.task)
-    datasets = task.load_data(spec, settings, config)
+    source = transfer.load_source(config.init_from) if config.init_from else None
+    preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]))
+    datasets = task.load_data(spec, settings, config, preprocessor)
     model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
     train_batches, epochs, steps_per_epoch = schedule(
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
     model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, config.jit_compile)
+    initialization = source and initialize(model, source)
 
     model_dir.mkdir(parents=True, exist_ok=True)
     earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
@@ -83,7 +86,7 @@ def train(config, callbacks=()):
         )
         check_converged(history, settings["learning_rate"])
         validation_metrics, test_metrics = task.evaluate(model, history, datasets)
-        task.saved_model(model, datasets).save(model_dir / "model.keras")
+        task.save(model, datasets, model_dir)
     finally:
         wall_time = earlier_seconds + time.perf_counter() - started
         _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
@@ -114,6 +117,7 @@ def train(config, callbacks=()):
             "zoo": zoo.__version__,
             **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
         },
+        "init_from": initialization,
         "resumed": resumed_run is not None,
         "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
         "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
@@ -145,6 +149,7 @@ def run_settings(spec, config):
         "steps_per_epoch": config.steps_per_epoch,
         "max_steps": config.max_steps,
         "mixed_precision": config.mixed_precision,
+        "init_from": config.init_from and str(config.init_from),
     }
     for name in ("epochs", "batch_size", "learning_rate", "steps_per_epoch", "max_steps"):
         value = settings[name]
@@ -220,6 +225,14 @@ def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return model
+
+
+def initialize(model, source):
+    """Copies `source`'s weights into `model`; says, and returns, which layers it copied."""
+    copied, fresh = transfer.copy_weights(source, model)
+    print(f"Initialized from {source.path}: copied {', '.join(copied)}"
+          + (f"; new: {', '.join(fresh)}" if fresh else ""))
+    return {"source": str(source.path), "copied_layers": copied, "new_layers": fresh}
 
 
 def zoo_callbacks(model_dir, monitor, max_steps, resumed_run, throughput):

@@ -16,8 +16,9 @@ class Task:
     monitor = None
     exportable = True  # whether `zoo.export` serves the model; pretraining runs are not served
 
-    def load_data(self, spec, settings, config):
-        """The run's `zoo.data.Datasets`, batched as (preprocessed inputs, labels)."""
+    def load_data(self, spec, settings, config, preprocessor=None):
+        """The run's `zoo.data.Datasets`, batched as (preprocessed inputs, labels). The text
+        preprocessor is the spec's, adapted on the training split, unless an adapted one is given."""
         return data.load(
             settings["dataset"],
             spec.modality,
@@ -27,7 +28,8 @@ class Task:
             train_split=spec.train_split,
             validation_split=spec.validation_split,
             test_split=spec.test_split,
-            preprocessor=spec.make_preprocessor(settings["model_args"]),
+            preprocessor=preprocessor or spec.make_preprocessor(settings["model_args"]),
+            adapt=preprocessor is None,
             download=config.download,
         )
 
@@ -42,6 +44,10 @@ class Task:
     def saved_model(self, model, datasets):
         """What `model.keras` holds: the trained model, with raw inputs in."""
         return inference_model(model)
+
+    def save(self, model, datasets, model_dir):
+        """Writes the finished run's models into `model_dir`: `model.keras` for all tasks."""
+        self.saved_model(model, datasets).save(model_dir / "model.keras")
 
     def summary(self, datasets):
         """The task's own fields in summary.json."""

@@ -8,6 +8,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from zoo import transfer
 from zoo.models.text_preprocessing import BertInputs
 from zoo.tasks.base import ExampleCount, Task
 
@@ -18,9 +19,9 @@ class MaskedLM(Task):
     monitor = "val_accuracy"
     exportable = False  # a pretrained encoder is fine-tuned (--init-from), not served
 
-    def load_data(self, spec, settings, config):
+    def load_data(self, spec, settings, config, preprocessor=None):
         """Texts from the splits the spec names (labels unused), masked anew on every pass."""
-        datasets = super().load_data(spec, settings, config)
+        datasets = super().load_data(spec, settings, config, preprocessor)
         model_args = settings["model_args"]
         masker = mask_generator(model_args["vocabulary_size"], model_args["sequence_length"])
         masked = {
@@ -44,6 +45,12 @@ class MaskedLM(Task):
     def saved_model(self, model, datasets):
         """The masked LM itself (keras-hub's class, its head tied to the token embedding)."""
         return model
+
+    def save(self, model, datasets, model_dir):
+        """`model.keras`, and the encoder with its vocabulary as a keras-hub preset folder:
+        what `--init-from` starts a fine-tuning run from."""
+        super().save(model, datasets, model_dir)
+        transfer.save_preset(model.backbone, datasets.preprocessor, model_dir / transfer.RUN_PRESET)
 
     def summary(self, datasets):
         return {"mask_rate": MASK_RATE, "vocabulary_size": len(datasets.preprocessor.get_vocabulary())}

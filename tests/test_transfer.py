@@ -1,0 +1,117 @@
+"""--init-from: a pretraining run's encoder and vocabulary (or a finished run's layers) start a new
+run; layers are matched by name, and what does not match is a one-line error."""
+
+import json
+import shutil
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+import train
+import zoo
+from conftest import TINY_MODEL_ARGS
+from zoo import training, transfer
+from zoo.config import TrainConfig
+from zoo.tasks.base import inference_model
+
+
+def train_tiny(name, model_dir, **config):
+    with tfds.testing.mock_data(num_examples=64):
+        return training.train(TrainConfig(model=name, model_dir=str(model_dir), epochs=1, batch_size=16,
+                                          model_args=dict(TINY_MODEL_ARGS[name]), **config))
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """A finished tiny bert_mlm run on mock data."""
+    model_dir = tmp_path_factory.mktemp("pretrained") / "bert_mlm"
+    train_tiny("bert_mlm", model_dir)
+    return model_dir
+
+
+def test_the_pretrained_encoder_is_copied_and_the_head_left_new(pretrained):
+    source = transfer.load_source(pretrained)
+    assert source.path == pretrained / transfer.RUN_PRESET  # the run's keras-hub preset
+    model = zoo.build_model("bert_text", num_classes=2, **TINY_MODEL_ARGS["bert_text"])
+    embeddings_before = model.backbone.token_embedding.embeddings.numpy()
+    head_before = model.get_layer("logits").kernel.numpy()
+
+    copied, fresh = transfer.copy_weights(source, model)
+
+    assert [name.startswith("bert_backbone") for name in copied] == [True] and fresh == ["logits"]
+    pretrained_model = keras.saving.load_model(pretrained / "model.keras", compile=False)
+    assert not np.array_equal(model.backbone.token_embedding.embeddings.numpy(), embeddings_before)
+    for ours, theirs in zip(model.backbone.weights, pretrained_model.backbone.weights, strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=ours.path)
+    np.testing.assert_array_equal(model.get_layer("logits").kernel.numpy(), head_before)
+
+
+def test_a_run_from_a_pretraining_run_takes_its_vocabulary_and_is_itself_a_source(pretrained, tmp_path):
+    # A preset whose vocabulary no adapting would give: its words in reverse order.
+    preset = tmp_path / "preset"
+    shutil.copytree(pretrained / transfer.RUN_PRESET, preset)
+    config = json.loads((preset / transfer.PRESET_PREPROCESSOR).read_text())
+    vocabulary = config["config"]["vocabulary"]
+    vocabulary[5:] = vocabulary[:4:-1]
+    (preset / transfer.PRESET_PREPROCESSOR).write_text(json.dumps(config))
+
+    summary = train_tiny("bert_text", tmp_path / "fine_tuned", init_from=str(preset))
+    assert summary["hyperparameters"]["init_from"] == str(preset)
+    assert summary["init_from"] == {"source": str(preset), "copied_layers": summary["init_from"]["copied_layers"],
+                                    "new_layers": ["logits"]}
+    fine_tuned = transfer.load_source(tmp_path / "fine_tuned")  # a classification run dir
+    assert fine_tuned.preprocessor.get_vocabulary() == vocabulary
+    assert transfer.load_source(pretrained).preprocessor.get_vocabulary() != vocabulary
+
+    model = zoo.build_model("bert_text", num_classes=2, **TINY_MODEL_ARGS["bert_text"])
+    copied, fresh = transfer.copy_weights(fine_tuned, model)
+    assert len(copied) == 2 and fresh == []  # the same class count: the head too
+
+
+def test_layers_with_generated_names_match_by_class_and_order_and_a_new_class_count_gets_a_new_head(tmp_path):
+    source_model = zoo.build_model("mnist_cnn", num_classes=10, input_shape=(28, 28, 1), filters=4)
+    inference_model(source_model).save(tmp_path / "model.keras")
+    model = zoo.build_model("mnist_cnn", num_classes=3, input_shape=(28, 28, 1), filters=4)
+    assert {layer.name for layer in model.layers} != {layer.name for layer in source_model.layers}
+
+    copied, fresh = transfer.copy_weights(transfer.load_source(tmp_path), model)
+
+    weighted = [layer for layer in model.layers if layer.weights]
+    assert copied == [layer.name for layer in weighted[:-1]] and fresh == [weighted[-1].name]
+    for ours, theirs in zip(model.weights[:-2], source_model.weights[:-2], strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=ours.path)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--model", "bert_text", "--init-from", "{tmp}/nothing"], "not a finished run dir (no model.keras)"),
+        (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "hidden_dim=16"],
+         "layers differ in shape: bert_backbone"),
+        (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "sequence_length=32"],
+         "its text preprocessing differs (sequence_length=16 there, 32 here)"),
+        (["--model", "mnist_cnn", "--init-from", "{pretrained}"], "has text, unlike this model"),
+        (["--model", "lstm_text", "--init-from", "{pretrained}"], "its text preprocessing differs (class='BertInputs'"),
+    ],
+)
+def test_a_bad_init_from_is_a_one_line_error_and_writes_nothing(capsys, pretrained, tmp_path, argv, message):
+    tiny_args = [arg for key, value in TINY_MODEL_ARGS[argv[1]].items()
+                 for arg in ("--model-arg", f"{key}={value!r}")]  # argv's own --model-arg wins
+    argv = [arg.format(tmp=tmp_path, pretrained=pretrained) for arg in argv]
+    with tfds.testing.mock_data(num_examples=16):
+        code = train.main([*tiny_args, *argv, "--batch-size", "8", "--model-dir", str(tmp_path / "run")])
+    stderr = capsys.readouterr().err
+    assert code == 2 and stderr.startswith("train.py: error: --init-from ") and message in stderr
+    assert stderr.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_preset_folder_is_keras_hubs_with_the_vocabulary_beside(pretrained):
+    preset = pretrained / transfer.RUN_PRESET
+    backbone = keras_hub.models.BertBackbone.from_preset(str(preset))  # keras-hub alone loads it
+    assert backbone.vocabulary_size == TINY_MODEL_ARGS["bert_mlm"]["vocabulary_size"]
+    config = json.loads((preset / transfer.PRESET_PREPROCESSOR).read_text())
+    assert config["config"]["vocabulary"][:5] == ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

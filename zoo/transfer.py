@@ -1,0 +1,168 @@
+"""Starting a run from another one's weights (`train.py --init-from`): a finished run dir, or a
+keras-hub preset folder such as the pretrained encoder that a masked-LM run saves.
+
+Layers are matched by name, where the name is the model's own (`bert_backbone`, `logits`), or,
+for a name Keras generated (`dense_3`), by class and order (the first `Dense`), since generated
+names change with what else the process built. Matched layers must hold weights of the same
+shapes, except the output layer, which starts anew when the class count differs. A text model
+also takes the source's vocabulary, so its token ids mean what the copied embeddings learnt.
+"""
+
+import collections
+import dataclasses
+import json
+import pathlib
+import re
+
+import keras
+import keras_hub
+
+from zoo.errors import UserError
+
+PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
+PRESET_PREPROCESSOR = "text_preprocessor.json"  # ours: the adapted text preprocessor, vocabulary included
+RUN_PRESET = "preset"  # where a pretraining run saves its encoder, in its model dir
+
+
+@dataclasses.dataclass
+class Source:
+    """What a run starts from: weighted layers by key, and the adapted text preprocessor."""
+
+    path: pathlib.Path
+    layers: dict
+    preprocessor: keras.layers.Layer | None
+
+
+def load_source(path):
+    """The run dir or preset folder at `path`; a pretraining run dir stands for its preset."""
+    path = pathlib.Path(path)
+    if (path / RUN_PRESET / PRESET_CONFIG).exists():
+        path = path / RUN_PRESET
+    if (path / PRESET_CONFIG).exists():
+        backbone = keras_hub.models.Backbone.from_preset(str(path))
+        preprocessor_file = path / PRESET_PREPROCESSOR
+        preprocessor = (
+            keras.layers.deserialize(json.loads(preprocessor_file.read_text()))
+            if preprocessor_file.exists() else None
+        )
+        return Source(path, _keyed_layers([backbone]), preprocessor)
+    if (path / "model.keras").exists():
+        model = keras.saving.load_model(path / "model.keras", compile=False)
+        return Source(path, *_network_and_preprocessor(model))
+    raise UserError(
+        f"--init-from {path}: not a finished run dir (no model.keras) nor a keras-hub preset "
+        f"folder (no {PRESET_CONFIG}); pass one of those"
+    )
+
+
+def save_preset(backbone, preprocessor, directory):
+    """A keras-hub preset folder of `backbone` (`Backbone.from_preset` loads it) plus the
+    preprocessor that makes its inputs from text."""
+    backbone.save_to_preset(str(directory))
+    config = keras.layers.serialize(preprocessor)
+    (pathlib.Path(directory) / PRESET_PREPROCESSOR).write_text(json.dumps(config, indent=1))
+
+
+def check_preprocessor(source, unadapted):
+    """The source's adapted preprocessor, once checked to make the inputs the run's model is
+    built for (`unadapted` is the run's own, None for models without one)."""
+    if (source.preprocessor is None) != (unadapted is None):
+        have = "text" if source.preprocessor is not None else "no text preprocessing"
+        raise UserError(f"--init-from {source.path} has {have}, unlike this model: pick a model of its modality")
+    if unadapted is None:
+        return None
+    theirs, ours = _settings(source.preprocessor), _settings(unadapted)
+    if theirs["class"] != ours["class"]:
+        theirs, ours = {"class": theirs["class"]}, {"class": ours["class"]}
+    differences = [
+        f"{name}={theirs.get(name)!r} there, {ours.get(name)!r} here"
+        for name in sorted(set(theirs) | set(ours)) if theirs.get(name) != ours.get(name)
+    ]
+    if differences:
+        raise UserError(
+            f"--init-from {source.path}: its text preprocessing differs ({'; '.join(differences)}); "
+            "pass --model-arg values that match it"
+        )
+    return source.preprocessor
+
+
+def copy_weights(source, model):
+    """Copies the source's weights into `model`'s matching layers; returns the names of the
+    layers copied and of those left as initialised."""
+    targets = _keyed_layers(model.layers)
+    output_key = list(targets)[-1]
+    copied, fresh, mismatched = [], [], []
+    for key, layer in targets.items():
+        match = source.layers.get(key)
+        if match is None:
+            fresh.append(layer.name)
+        elif _shapes(match) == _shapes(layer):
+            layer.set_weights(match.get_weights())
+            copied.append(layer.name)
+        elif key == output_key:
+            fresh.append(layer.name)  # another class count: a new head
+        else:
+            mismatched.append(f"{layer.name} ({_first_difference(match, layer)})")
+    if mismatched:
+        raise UserError(
+            f"--init-from {source.path}: layers differ in shape: {', '.join(mismatched)}; "
+            "build the model with the source's --model-arg values"
+        )
+    if not copied:
+        raise UserError(
+            f"--init-from {source.path}: no layer matches {model.name}'s "
+            f"({', '.join(sorted(source.layers))} there); pick a run of a model like this one"
+        )
+    return copied, fresh
+
+
+def _network_and_preprocessor(model):
+    """A saved run's weighted layers by key, and its text preprocessor if it takes raw text."""
+    preprocessor = next((layer for layer in model.layers if hasattr(layer, "get_vocabulary")), None)
+    if preprocessor is None:
+        return _keyed_layers(model.layers), None
+    network = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    return _keyed_layers(network.layers), preprocessor
+
+
+def _keyed_layers(layers):
+    """The layers that hold weights, by their own name, or by class and rank when Keras made
+    the name up ('dense_3' -> 'dense#0' for the first Dense)."""
+    keyed, ranks = {}, collections.Counter()
+    for layer in layers:
+        if not layer.weights:
+            continue
+        generated = _snake_case(type(layer).__name__)
+        if re.fullmatch(rf"{generated}(_\d+)?", layer.name):
+            keyed[f"{generated}#{ranks[generated]}"] = layer
+            ranks[generated] += 1
+        else:
+            keyed[layer.name] = layer
+    return keyed
+
+
+def _snake_case(class_name):
+    """Keras' default layer name for a class: BertBackbone -> bert_backbone, Conv1D -> conv1d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _shapes(layer):
+    return [tuple(weight.shape) for weight in layer.weights]
+
+
+def _first_difference(source_layer, layer):
+    if len(source_layer.weights) != len(layer.weights):
+        return f"{len(source_layer.weights)} weights there, {len(layer.weights)} here"
+    for theirs, ours in zip(source_layer.weights, layer.weights):
+        if tuple(theirs.shape) != tuple(ours.shape):
+            return f"{ours.path} {tuple(theirs.shape)} there, {tuple(ours.shape)} here"
+
+
+def _settings(preprocessor):
+    """What a preprocessor is built with, less its name and what adapting learns."""
+    config = {"class": type(preprocessor).__name__, **preprocessor.get_config()}
+    learnt = ("name", "vocabulary", "idf_weights")
+    if isinstance(preprocessor, keras.layers.TextVectorization):
+        learnt += ("vocabulary_size",)  # the adapted vocabulary's; max_tokens is the setting
+    return {name: value for name, value in config.items() if name not in learnt}
