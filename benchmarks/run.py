@@ -5,8 +5,11 @@
 For each model it trains, in one process and on the same data and pipeline, the zoo's default
 recipe once per seed (the table gives the median and the range) and the matching keras-io
 example once where there is one, and records test accuracy after every epoch against
-training wall time (evaluation excluded), time to the target accuracy, steady-state training
-throughput, the input pipeline's throughput alone, peak resident memory and parameter count.
+training wall time (evaluation excluded), time to each target accuracy, steady-state training
+throughput, serving throughput (batch 256) and batch-1 latency through the exported SavedModel,
+the input pipeline's throughput alone, peak resident memory and parameter count. `--init-from
+MODEL=PATH` adds a run of MODEL started from a pretrained run or preset (`train.py --init-from`),
+and a row for that pretraining's cost, read from the summary.json beside it.
 Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
 dataset; a full run (every model, not --quick) also rewrites the README's benchmark table.
 """
@@ -20,6 +23,7 @@ import platform
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 
@@ -28,16 +32,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import psutil  # noqa: E402
 import tensorflow as tf  # noqa: E402
+import tensorflow_datasets as tfds  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import zoo  # noqa: E402
 from reference import REFERENCES  # noqa: E402
-from zoo import data, training  # noqa: E402
+from zoo import data, export, training, transfer  # noqa: E402
 from zoo.models import text_preprocessing  # noqa: E402
 from zoo.tasks import get_task  # noqa: E402
 
-TARGET_ACCURACY = {"mnist": 0.99, "imdb_reviews": 0.85}
+TARGETS = {"mnist": (0.99,), "imdb_reviews": (0.85, 0.90)}  # the first is the main one
+SERVING_BATCH = 256
+LATENCY_CALLS = 20
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 README_MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
@@ -100,22 +107,26 @@ def pipeline_examples_per_second(batches, batch_size, steps):
     return statistics.median(timings)
 
 
-def measure(name, recipe, strategy, args, seed=0):
-    """Trains `name` with the zoo's recipe or its keras-io reference under `strategy`."""
+def measure(name, recipe, strategy, args, seed=0, init_from=None):
+    """Trains `name` with the zoo's recipe (from scratch, or from the weights at `init_from`) or
+    its keras-io reference under `strategy`."""
     spec = zoo.get_model_spec(name)
     reference = REFERENCES.get(name)
     ours = recipe == "zoo"
     model_args = spec.default_args()
     batch_size = spec.batch_size if ours else reference.batch_size
     epochs = 1 if args.quick else (spec.epochs if ours else reference.epochs)
+    source = transfer.load_source(init_from) if init_from else None
     if ours:
         preprocessor = spec.make_preprocessor(model_args)
+        if source:
+            preprocessor = transfer.check_preprocessor(source, preprocessor)
     elif spec.modality == "text":
         preprocessor = text_preprocessing.token_ids(reference.vocabulary_size, reference.sequence_length)
     else:
         preprocessor = None
     datasets = data.load(spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir,
-                         seed=seed, preprocessor=preprocessor)
+                         seed=seed, preprocessor=preprocessor, adapt=source is None)
     steps = QUICK_STEPS if args.quick else int(datasets.train.cardinality())
     task = get_task(spec.task)
     data_args = task.data_args(spec, datasets)
@@ -131,6 +142,9 @@ def measure(name, recipe, strategy, args, seed=0):
             model = reference.builder(**data_args)
             optimizer = reference.optimizer
         task.compile(model, optimizer, args.jit_compile)
+    if source:
+        transfer.copy_weights(source, model)
+        recipe = f"zoo, from {init_from}"
 
     print(f"{name} / {recipe} / seed {seed}: {epochs} epoch(s) of {steps} steps, batch {batch_size}",
           flush=True)
@@ -139,11 +153,14 @@ def measure(name, recipe, strategy, args, seed=0):
     with PeakMemory() as memory:
         model.fit(datasets.train, epochs=epochs, steps_per_epoch=steps, callbacks=[throughput, curve],
                   shuffle=False, verbose=0)
-    target = TARGET_ACCURACY.get(spec.dataset)
-    reached = [point["seconds"] for point in curve.points if target and point["test_accuracy"] >= target]
+    seconds_to = {
+        str(target): next((point["seconds"] for point in curve.points if point["test_accuracy"] >= target), None)
+        for target in TARGETS.get(spec.dataset, ())
+    }
+    serving = serving_speed(task.saved_model(model, datasets), spec, datasets, args) if ours else {}
     return {
         "model": name,
-        "recipe": "zoo" if ours else f"keras-io {reference.example}",
+        "recipe": recipe if ours else f"keras-io {reference.example}",
         "seed": seed,
         "dataset": spec.dataset,
         "epochs": epochs,
@@ -151,11 +168,63 @@ def measure(name, recipe, strategy, args, seed=0):
         "parameters": model.count_params(),
         "curve": curve.points,
         "final_test_accuracy": curve.points[-1]["test_accuracy"],
-        "target_accuracy": target,
-        "seconds_to_target": reached[0] if reached else None,
+        "target_accuracy": TARGETS[spec.dataset][0] if spec.dataset in TARGETS else None,
+        "seconds_to_target": next(iter(seconds_to.values()), None),
+        "seconds_to": seconds_to,
         "train_examples_per_second": throughput.examples_per_second(),
+        **serving,
         "pipeline_examples_per_second": pipeline_examples_per_second(datasets.train, batch_size, steps),
         "peak_memory_mb": memory.peak_mb,
+    }
+
+
+def serving_speed(model, spec, datasets, args):
+    """Examples per second at batch 256 and the median batch-1 latency of `model` exported as
+    `zoo.export` writes it (raw inputs in) and reloaded with TensorFlow alone."""
+    inputs = next(iter(tfds.load(spec.dataset, split=f"test[:{SERVING_BATCH}]", data_dir=args.data_dir,
+                                 as_supervised=True, batch_size=SERVING_BATCH)))[0]
+    with tempfile.TemporaryDirectory() as directory:
+        export.serving_archive(model, spec.serving_input, datasets.class_names).write_out(directory, verbose=False)
+        serve = tf.saved_model.load(directory).signatures["serving_default"]
+        [input_name] = serve.structured_input_signature[1]
+        batch_seconds = _median_seconds(lambda: serve(**{input_name: inputs}), repeats=3)
+        latency_seconds = _median_seconds(lambda: serve(**{input_name: inputs[:1]}), repeats=LATENCY_CALLS)
+    return {
+        "serving_batch_size": int(inputs.shape[0]),
+        "serving_examples_per_second": int(inputs.shape[0]) / batch_seconds,
+        "batch_1_latency_ms": 1000 * latency_seconds,
+    }
+
+
+def _median_seconds(call, repeats):
+    """The median wall time of `call()`, after one untimed call."""
+    call()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def pretraining_cost(path):
+    """What the pretraining behind `path` (a run dir, or a preset with the run's summary.json
+    beside it) cost and reached, or None when no summary is there."""
+    summary_file = pathlib.Path(path) / "summary.json"
+    if not summary_file.exists():
+        return None
+    summary = json.loads(summary_file.read_text())
+    hyperparameters = summary["hyperparameters"]
+    steps = hyperparameters["steps_per_epoch"] * summary["epochs_run"]
+    if hyperparameters.get("max_steps"):
+        steps = min(steps, hyperparameters["max_steps"])
+    return {
+        "source": str(path),
+        "model": summary["model"],
+        "wall_time_seconds": summary["wall_time_seconds"],
+        "examples_seen": steps * hyperparameters["batch_size"],
+        "held_out_accuracy": summary["test_metrics"]["accuracy"],
+        "held_out_examples": summary["test_metrics"]["examples"],
     }
 
 
@@ -176,24 +245,24 @@ def machine_slug(facts):
     return f"cpu{facts['cores']}"
 
 
-def markdown_table(runs):
+def markdown_table(runs, pretraining=()):
     """One row per model and recipe, several seeds as their median (min-max); then ours against
-    the reference (reference / ours for times, medians for ours)."""
+    the reference (reference / ours for times, medians for ours); then what pretraining cost."""
     groups = {}
     for run in runs:
         groups.setdefault((run["model"], run["recipe"]), []).append(run)
     lines = [
-        "| model | recipe | seeds | test accuracy | time to target | train ex/s | pipeline ex/s | peak MB | params |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | recipe | seeds | test accuracy | time to target | train ex/s | serving ex/s (batch 256) "
+        "| batch-1 latency | pipeline ex/s | peak MB | params |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (name, recipe), group in groups.items():
-        reached = [run["seconds_to_target"] for run in group if run["seconds_to_target"]]
-        to_target = (f"{_spread(reached, '{:.0f}')} s" if len(reached) == len(group)
-                     else f"{len(group) - len(reached)} of {len(group)} not reached")
         lines.append(
             f"| `{name}` | {recipe} | {len(group)} | {_spread([r['final_test_accuracy'] for r in group], '{:.4f}')} "
-            f"| {to_target} (target {group[0]['target_accuracy']}) "
+            f"| {_times_to_targets(group)} "
             f"| {_spread([r['train_examples_per_second'] or 0 for r in group], '{:,.0f}')} "
+            f"| {_spread_or_dash(group, 'serving_examples_per_second', '{:,.0f}')} "
+            f"| {_spread_or_dash(group, 'batch_1_latency_ms', '{:.1f} ms')} "
             f"| {statistics.median(r['pipeline_examples_per_second'] for r in group):,.0f} "
             f"| {max(r['peak_memory_mb'] for r in group):,.0f} | {group[0]['parameters']:,} |"
         )
@@ -201,7 +270,7 @@ def markdown_table(runs):
               "|---|---|---|"]
     for name in dict.fromkeys(run["model"] for run in runs):
         ours = [run for run in runs if run["model"] == name and run["recipe"] == "zoo"]
-        theirs = [run for run in runs if run["model"] == name and run["recipe"] != "zoo"]
+        theirs = [run for run in runs if run["model"] == name and run["recipe"].startswith("keras-io")]
         if ours and theirs:
             our_times = [run["seconds_to_target"] for run in ours]
             our_time = statistics.median(our_times) if all(our_times) else None
@@ -211,7 +280,27 @@ def markdown_table(runs):
             gain = 100 * (statistics.median(run["final_test_accuracy"] for run in ours)
                           - theirs[0]["final_test_accuracy"])
             ratios.append(f"| `{name}` | {speedup} | {gain:+.2f} |")
-    return "\n".join(lines + ratios) + "\n"
+    costs = ["", "| pretraining | wall time | examples seen | held-out masked-token accuracy |", "|---|---|---|---|"]
+    costs += [f"| `{row['model']}` (`{row['source']}`) | {row['wall_time_seconds'] / 60:.0f} min "
+              f"| {row['examples_seen']:,} | {row['held_out_accuracy']:.4f} ({row['held_out_examples']:,} texts) |"
+              for row in pretraining]
+    return "\n".join(lines + (ratios if len(ratios) > 3 else []) + (costs if pretraining else [])) + "\n"
+
+
+def _times_to_targets(group):
+    """'0.85: 30 s; 0.9: 2 of 3 not reached' over a group's seeds, one entry per target."""
+    cells = []
+    for target in group[0]["seconds_to"]:
+        reached = [run["seconds_to"][target] for run in group if run["seconds_to"][target] is not None]
+        cells.append(f"{target}: " + (f"{_spread(reached, '{:.0f}')} s" if len(reached) == len(group)
+                                      else f"{len(group) - len(reached)} of {len(group)} not reached"))
+    return "; ".join(cells)
+
+
+def _spread_or_dash(group, field, number):
+    """The spread of `field` over the group, or a dash where it was not measured (references)."""
+    values = [run[field] for run in group if field in run]
+    return _spread(values, number) if values else "-"
 
 
 def _spread(values, number):
@@ -235,8 +324,8 @@ def plot(runs, path_prefix):
         for run in (run for run in runs if run["dataset"] == dataset):
             axes.plot([p["seconds"] for p in run["curve"]], [p["test_accuracy"] for p in run["curve"]],
                       marker="o", label=f"{run['model']} ({run['recipe']}, seed {run['seed']})")
-        if TARGET_ACCURACY.get(dataset):
-            axes.axhline(TARGET_ACCURACY[dataset], color="grey", linestyle="--", label="target")
+        for target in TARGETS.get(dataset, ()):
+            axes.axhline(target, color="grey", linestyle="--", label=f"target {target}")
         axes.set(xlabel="training wall time (s)", ylabel="test accuracy", title=dataset)
         axes.legend()
         axes.grid(alpha=0.3)
@@ -255,13 +344,25 @@ def unused_stem(output_dir, stem):
     return candidate
 
 
+def model_and_path(text):
+    """'bert_text=presets/bert_mlm_imdb' -> ('bert_text', 'presets/bert_mlm_imdb')."""
+    name, separator, path = text.partition("=")
+    if not separator or name not in zoo.list_models():
+        raise argparse.ArgumentTypeError(f"expected MODEL=PATH with a registered MODEL, got {text!r}")
+    return name, path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=zoo.list_models(), choices=zoo.list_models())
+    classifiers = [name for name in zoo.list_models() if zoo.get_model_spec(name).task == "classification"]
+    parser.add_argument("--models", nargs="+", default=classifiers, choices=classifiers,
+                        help="classifiers (pretraining enters through --init-from)")
     parser.add_argument("--seeds", type=int, default=3, help="runs of each zoo recipe (references run once)")
     parser.add_argument("--quick", action="store_true", help="a few steps each: checks the harness, measures nothing")
     parser.add_argument("--data-dir", default=os.environ.get("TFDS_DATA_DIR", "../shared/tensorflow_datasets"))
     parser.add_argument("--output-dir", type=pathlib.Path, default=RESULTS_DIR)
+    parser.add_argument("--init-from", action="append", default=[], type=model_and_path, metavar="MODEL=PATH",
+                        help="also train MODEL from this run dir or preset; repeatable")
     parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--mixed-precision", choices=training.PRECISIONS, default="off")
     args = parser.parse_args(argv)
@@ -282,6 +383,7 @@ def main(argv=None):
         "seeds": args.seeds,
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "zoo": zoo.__version__},
         "runs": [],
+        "pretraining": [],
     }
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{machine_slug(facts)}-{results['date']}" + ("-quick" if args.quick else "")
@@ -295,14 +397,21 @@ def main(argv=None):
                 results["runs"].append(measure(name, recipe, strategy, args, seed))
                 # Written after every run, so a run stopped part way keeps what it measured.
                 (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    for name, path in args.init_from:
+        results["pretraining"].append(pretraining_cost(path))
+        for seed in range(args.seeds):
+            results["runs"].append(measure(name, "zoo", strategy, args, seed, init_from=path))
+            (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
+    results["pretraining"] = [row for row in results["pretraining"] if row]
     results["complete"] = True
     (args.output_dir / f"{stem}.json").write_text(json.dumps(results, indent=2))
     runs = results["runs"]
-    table = markdown_table(runs)
+    table = markdown_table(runs, results["pretraining"])
     (args.output_dir / f"{stem}.md").write_text(table)
     plot(runs, args.output_dir / stem)
     print(table)
-    if not args.quick and args.output_dir == RESULTS_DIR and set(args.models) == set(zoo.list_models()):
+    every_default = set(args.models) == set(classifiers) and not args.init_from
+    if not args.quick and args.output_dir == RESULTS_DIR and every_default:
         header = (f"Measured {results['date']} on {facts['cpu']}, {facts['cores']} cores"
                   f"{', ' + ', '.join(facts['gpus']) if facts['gpus'] else ', no GPU'}"
                   f" (`benchmarks/results/{stem}.json`).\n\n")

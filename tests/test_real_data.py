@@ -19,6 +19,7 @@ from conftest import REPO_ROOT, classifiers
 # The real validation and test splits, as evaluation must see them whole: by dataset, and for
 # masked-LM pretraining 5% slices of IMDB's 50,000 unlabelled reviews.
 HELD_OUT_EXAMPLES = {"mnist": (6_000, 10_000), "imdb_reviews": (2_500, 25_000), "bert_mlm": (2_500, 2_500)}
+INIT_FROM = {"bert_text": "bert_mlm"}  # fine-tuned from the real pretraining run, as users do
 
 
 def run(*command):
@@ -39,14 +40,33 @@ def real_inputs(name, data_dir):
     return np.stack([x.numpy() for x in inputs])
 
 
+@pytest.fixture(scope="module")
+def real_run(real_data_dir, tmp_path_factory):
+    """A function: the dir of a model's few-step run on real data, trained on first use; a
+    model in INIT_FROM starts from its source's run, as users fine-tune a pretrained one."""
+    model_dirs = {}
+
+    def model_dir_of(name):
+        if name not in model_dirs:
+            model_dir = tmp_path_factory.mktemp(name) / "run"
+            init_from = ["--init-from", str(model_dir_of(INIT_FROM[name]))] if name in INIT_FROM else []
+            shorter = ["--model-arg", "sequence_length=64"] if name.startswith("bert") else []  # for time
+            run("train.py", "--model", name, "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
+                "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device", *shorter, *init_from)
+            model_dirs[name] = model_dir
+        return model_dirs[name]
+
+    return model_dir_of
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.list_models())
-def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, tmp_path):
-    model_dir, export_dir = tmp_path / "run", tmp_path / "exported"
-    shorter = ["--model-arg", "sequence_length=64"] if name.startswith("bert") else []  # for time
-    run("train.py", "--model", name, "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
-        "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device", *shorter)
+def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_run, tmp_path):
+    model_dir, export_dir = real_run(name), tmp_path / "exported"
     summary = json.loads((model_dir / "summary.json").read_text())
+    if name in INIT_FROM:
+        assert summary["init_from"]["source"].startswith(str(real_run(INIT_FROM[name])))
+        assert summary["init_from"]["copied_layers"]
     validation, test = HELD_OUT_EXAMPLES.get(name) or HELD_OUT_EXAMPLES[summary["dataset"]]
     assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == test
     assert summary["validation_metrics"]["examples"] == validation
