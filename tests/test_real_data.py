@@ -1,8 +1,10 @@
 """Every user path on the real data in ../shared/tensorflow_datasets, for every model: train.py
-for a few steps, export (its own process, as the README runs it), reload with TensorFlow alone,
-predict; and model.keras loads with Keras and the zoo's layers, without its training code. Mock data hid a vocabulary that
-broke every text export on real IMDB; these runs are short, but real."""
+for a few steps (bert_text fine-tuned from the bert_mlm run), export (its own process, as the
+README runs it), reload with TensorFlow alone, predict; and model.keras loads with Keras and the
+zoo's layers, without its training code. Mock data hid a vocabulary that broke every text export
+on real IMDB; these runs are short, but real. The shipped preset is checked on real reviews."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -15,11 +17,13 @@ import tensorflow_datasets as tfds
 
 import zoo
 from conftest import REPO_ROOT, classifiers
+from zoo import transfer
 
 # The real validation and test splits, as evaluation must see them whole: by dataset, and for
 # masked-LM pretraining 5% slices of IMDB's 50,000 unlabelled reviews.
 HELD_OUT_EXAMPLES = {"mnist": (6_000, 10_000), "imdb_reviews": (2_500, 25_000), "bert_mlm": (2_500, 2_500)}
 INIT_FROM = {"bert_text": "bert_mlm"}  # fine-tuned from the real pretraining run, as users do
+SHORTER = {"bert_mlm": 64, "bert_text": 64, "lstm_text": 128}  # sequence lengths, for time
 
 
 def run(*command):
@@ -50,7 +54,7 @@ def real_run(real_data_dir, tmp_path_factory):
         if name not in model_dirs:
             model_dir = tmp_path_factory.mktemp(name) / "run"
             init_from = ["--init-from", str(model_dir_of(INIT_FROM[name]))] if name in INIT_FROM else []
-            shorter = ["--model-arg", "sequence_length=64"] if name.startswith("bert") else []  # for time
+            shorter = ["--model-arg", f"sequence_length={SHORTER[name]}"] if name in SHORTER else []
             run("train.py", "--model", name, "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
                 "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device", *shorter, *init_from)
             model_dirs[name] = model_dir
@@ -98,3 +102,27 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
         given = ["A moving, funny film.", ""]
     lines = run("-m", "zoo.predict", str(export_dir / name), *given).strip().splitlines()
     assert [line.split("\t")[0] in summary["class_names"] for line in lines] == [True] * len(given)
+
+
+@pytest.mark.slow
+def test_the_shipped_preset_is_what_its_readme_says_and_reads_real_reviews(real_data_dir):
+    preset = REPO_ROOT / "presets" / "bert_mlm_imdb"
+    readme = (preset / "README.md").read_text()
+    assert hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest() in readme
+    pretraining = json.loads((preset / "summary.json").read_text())
+    assert f"{pretraining['test_metrics']['accuracy']:.4f}" in readme
+
+    spec = zoo.get_model_spec("bert_text")
+    source = transfer.load_source(preset)
+    preprocessor = transfer.check_preprocessor(source, spec.make_preprocessor(spec.default_args()))
+    model = zoo.build_model("bert_text", num_classes=2)
+    copied, fresh = transfer.copy_weights(source, model)
+    assert len(copied) == 1 and fresh == ["logits"]
+
+    reviews = [text for text, _ in tfds.load("imdb_reviews", split="test[:16]", data_dir=real_data_dir,
+                                              as_supervised=True)]
+    inputs = preprocessor(tf.stack(reviews))
+    words = inputs["token_ids"].numpy()[inputs["padding_mask"].numpy()]
+    assert np.mean(words == 1) < 0.05, "the vocabulary knows nearly every word of real test reviews"
+    probabilities = model.predict(inputs, verbose=0)
+    assert probabilities.shape == (16, 2) and np.isfinite(probabilities).all()
