@@ -28,7 +28,7 @@ class Task:
             train_split=spec.train_split,
             validation_split=spec.validation_split,
             test_split=spec.test_split,
-            preprocessor=preprocessor or spec.make_preprocessor(settings["model_args"]),
+            preprocessor=spec.make_preprocessor(settings["model_args"]) if preprocessor is None else preprocessor,
             adapt=preprocessor is None,
             download=config.download,
         )
