@@ -117,16 +117,8 @@ def measure(name, recipe, strategy, args, seed=0, init_from=None):
     batch_size = spec.batch_size if ours else reference.batch_size
     epochs = 1 if args.quick else (spec.epochs if ours else reference.epochs)
     source = transfer.load_source(init_from) if init_from else None
-    if ours:
-        preprocessor = spec.make_preprocessor(model_args)
-        if source:
-            preprocessor = transfer.check_preprocessor(source, preprocessor)
-    elif spec.modality == "text":
-        preprocessor = text_preprocessing.token_ids(reference.vocabulary_size, reference.sequence_length)
-    else:
-        preprocessor = None
-    datasets = data.load(spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir,
-                         seed=seed, preprocessor=preprocessor, adapt=source is None)
+    datasets = data.load(spec.dataset, spec.modality, batch_size=batch_size, data_dir=args.data_dir, seed=seed,
+                         preprocessor=text_preprocessor(spec, ours, source), adapt=source is None)
     steps = QUICK_STEPS if args.quick else int(datasets.train.cardinality())
     task = get_task(spec.task)
     data_args = task.data_args(spec, datasets)
@@ -176,6 +168,18 @@ def measure(name, recipe, strategy, args, seed=0, init_from=None):
         "pipeline_examples_per_second": pipeline_examples_per_second(datasets.train, batch_size, steps),
         "peak_memory_mb": memory.peak_mb,
     }
+
+
+def text_preprocessor(spec, ours, source):
+    """The zoo recipe's preprocessor (the source's, adapted, when fine-tuning), or the keras-io
+    reference's token ids; None for images."""
+    if ours:
+        preprocessor = spec.make_preprocessor(spec.default_args())
+        return transfer.check_preprocessor(source, preprocessor) if source else preprocessor
+    reference = REFERENCES[spec.name]
+    if spec.modality == "text":
+        return text_preprocessing.token_ids(reference.vocabulary_size, reference.sequence_length)
+    return None
 
 
 def serving_speed(model, spec, datasets, args):
