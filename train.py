@@ -37,7 +37,8 @@ def parse_args(argv):
     parser.add_argument("--steps-per-epoch", type=int, help="for short runs")
     parser.add_argument("--max-steps", type=int, help="stop after this many steps in total")
     parser.add_argument("--mixed-precision", choices=PRECISIONS, default="off")
-    parser.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
+    parser.add_argument("--jit-compile", action=argparse.BooleanOptionalAction,
+                        help="compile train steps with XLA (default: the model's recipe)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
                         help="auto: mirrored over all local GPUs, else the CPU")
     parser.add_argument("--init-from", metavar="PATH",

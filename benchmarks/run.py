@@ -188,7 +188,8 @@ def serving_speed(model, spec, datasets, args):
     inputs = next(iter(tfds.load(spec.dataset, split=f"test[:{SERVING_BATCH}]", data_dir=args.data_dir,
                                  as_supervised=True, batch_size=SERVING_BATCH)))[0]
     with tempfile.TemporaryDirectory() as directory:
-        export.serving_archive(model, spec.serving_input, datasets.class_names).write_out(directory, verbose=False)
+        archive = get_task(spec.task).serving_archive(model, spec.serving_input, {"class_names": datasets.class_names})
+        archive.write_out(directory, verbose=False)
         serve = tf.saved_model.load(directory).signatures["serving_default"]
         [input_name] = serve.structured_input_signature[1]
         batch_seconds = _median_seconds(lambda: serve(**{input_name: inputs}), repeats=3)

@@ -31,11 +31,14 @@ def tiny_batch(model, seed=0):
     rng = np.random.default_rng(seed)
     shape = (BATCH,) + tuple(model.input_shape[1:])
     if isinstance(model.input, dict):  # a keras-hub backbone's inputs
-        inputs = bert_batch(rng, TINY_ARGS["text"]["sequence_length"])
-        if "mask_positions" not in model.input:
-            return inputs, rng.integers(0, model.output_shape[-1], BATCH)
-        inputs["mask_positions"] = np.tile([1, 2, 3], (BATCH, 1))  # a masked LM: predict those ids
-        return inputs, inputs["token_ids"][:, 1:4]
+        inputs = {name: value for name, value in bert_batch(rng, TINY_ARGS["text"]["sequence_length"]).items()
+                  if name in model.input}
+        if "mask_positions" in model.input:  # a masked LM: predict the ids at those positions
+            inputs["mask_positions"] = np.tile([1, 2, 3], (BATCH, 1))
+            return inputs, inputs["token_ids"][:, 1:4]
+        if len(model.output_shape) == 3:  # a causal LM: each position predicts the next token
+            return inputs, np.roll(inputs["token_ids"], -1, axis=1)
+        return inputs, rng.integers(0, model.output_shape[-1], BATCH)
     if model.input.dtype == "uint8":
         inputs = rng.integers(0, 256, shape, dtype=np.uint8)
     elif model.input.dtype == "float32":

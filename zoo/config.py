@@ -26,7 +26,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     max_steps: int | None = None
     mixed_precision: str = "off"
-    jit_compile: bool = False
+    jit_compile: bool | None = None  # None: the model's recipe
     strategy: str = "auto"
     model_args: dict = dataclasses.field(default_factory=dict)
     download: bool = False

@@ -11,7 +11,7 @@ from typing import Callable
 from zoo.errors import UserError
 
 MODALITIES = ("image", "text")
-TASKS = ("classification", "masked_lm")  # each is a module under zoo/tasks/
+TASKS = ("classification", "masked_lm", "causal_lm")  # each is a module under zoo/tasks/
 SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
@@ -45,6 +45,7 @@ class ModelSpec:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     learning_rate_schedule: str = "cosine"
+    jit_compile: bool = False  # XLA for the train step: faster where the model's ops allow it
     task: str = "classification"
     preprocessor: Callable | None = None
     train_split: str = "train"

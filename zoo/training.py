@@ -66,7 +66,8 @@ def train(config, callbacks=()):
     train_batches, epochs, steps_per_epoch = schedule(
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
-    model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, config.jit_compile)
+    jit_compile = spec.jit_compile if config.jit_compile is None else config.jit_compile
+    model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile)
     initialization = source and initialize(model, source)
 
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +113,7 @@ def train(config, callbacks=()):
         "strategy": type(strategy).__name__,
         "num_replicas": replicas,
         "precision_policy": _policy(config.mixed_precision),
-        "jit_compile": config.jit_compile,
+        "jit_compile": jit_compile,
         "versions": {
             "zoo": zoo.__version__,
             **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},

@@ -4,6 +4,7 @@ the saved and exported models take raw strings; each keeps to core TensorFlow op
 
 import keras
 import keras_hub
+import tensorflow as tf
 
 
 def token_ids(vocabulary_size, sequence_length):
@@ -27,6 +28,24 @@ def ngram_bag(vocabulary_size, ngrams):
 
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[MASK]")  # ids 2, 3, 4: after padding "" (0) and "[UNK]" (1)
+
+
+def vocabulary_lookup(vocabulary, vocabulary_size, special_tokens, **options):
+    """A ragged `TextVectorization` over `vocabulary`, or, without one, to adapt, with room left
+    for `special_tokens`, which `adapted_lookup` puts at ids 2, 3, ...: after padding "" (0) and
+    "[UNK]" (1), so their ids do not depend on the data. `options` say how texts are split."""
+    if vocabulary is None:
+        return keras.layers.TextVectorization(
+            max_tokens=vocabulary_size - len(special_tokens), ragged=True, **options
+        )
+    return keras.layers.TextVectorization(vocabulary=list(vocabulary), ragged=True, **options)
+
+
+def adapted_lookup(lookup, texts, vocabulary_size, special_tokens, **options):
+    """`lookup` (from `vocabulary_lookup`) adapted on `texts`, the special tokens inserted."""
+    lookup.adapt(texts)
+    tokens = [str(token) for token in lookup.get_vocabulary()]
+    return vocabulary_lookup(tokens[:2] + list(special_tokens) + tokens[2:], vocabulary_size, special_tokens, **options)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -54,11 +73,7 @@ class BertInputs(keras.layers.Layer):
         )
 
     def _vectorizer(self, vocabulary):
-        if vocabulary is None:  # to adapt: room left for the special tokens
-            return keras.layers.TextVectorization(
-                max_tokens=self.vocabulary_size - len(SPECIAL_TOKENS), ragged=True
-            )
-        return keras.layers.TextVectorization(vocabulary=list(vocabulary), ragged=True)
+        return vocabulary_lookup(vocabulary, self.vocabulary_size, SPECIAL_TOKENS)
 
     @staticmethod
     def token_id(token):
@@ -66,9 +81,7 @@ class BertInputs(keras.layers.Layer):
 
     def adapt(self, texts):
         """Learns the vocabulary from `texts`, a dataset of string batches."""
-        self._words.adapt(texts)
-        words = [str(word) for word in self._words.get_vocabulary()]
-        self._words = self._vectorizer(words[:2] + list(SPECIAL_TOKENS) + words[2:])
+        self._words = adapted_lookup(self._words, texts, self.vocabulary_size, SPECIAL_TOKENS)
 
     def get_vocabulary(self):
         return self._words.get_vocabulary()
@@ -97,3 +110,104 @@ class BertInputs(keras.layers.Layer):
 def bert_inputs(vocabulary_size, sequence_length):
     """`BertInputs`, to adapt."""
     return BertInputs(vocabulary_size, sequence_length, name="text_vectorizer")
+
+
+END_OF_TEXT = "<|endoftext|>"  # GPT-2's marker between texts: it starts and ends each one here
+CHARACTERS = {"split": "character", "standardize": None}  # case, punctuation and spaces kept
+UNKNOWN_CHARACTER = "\ufffd"
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CharacterTokenizer(keras_hub.tokenizers.Tokenizer):
+    """Texts to character ids and back, on core TensorFlow ops, for keras-hub's causal LMs.
+
+    The vocabulary is a `TextVectorization` one, as for the word models, but over characters,
+    case and punctuation kept: generated text reads as written, nothing is out of vocabulary
+    but the rarest characters, and bits per character are the model's own loss. Padding is 0,
+    unknown 1 (detokenized as U+FFFD), `END_OF_TEXT` 2 (start and end token, as in GPT-2).
+    """
+
+    def __init__(self, vocabulary_size, vocabulary=None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_tokens = vocabulary_size
+        self._characters = vocabulary_lookup(vocabulary, vocabulary_size, [END_OF_TEXT], **CHARACTERS)
+        self._vocabulary = [str(token) for token in self._characters.get_vocabulary()]
+        self._add_special_token(END_OF_TEXT, "start_token")
+        self._add_special_token(END_OF_TEXT, "end_token")
+        self._add_special_token("", "pad_token")
+
+    def adapt(self, texts):
+        """Learns the vocabulary from `texts`, a dataset of string batches."""
+        self._characters = adapted_lookup(self._characters, texts, self.max_tokens, [END_OF_TEXT], **CHARACTERS)
+        self._vocabulary = [str(token) for token in self._characters.get_vocabulary()]
+        self._update_special_token_ids()
+
+    def get_vocabulary(self):
+        """The characters by id, held as a list: detokenizing runs inside traced functions,
+        where the lookup table cannot be read back."""
+        return self._vocabulary
+
+    def vocabulary_size(self):
+        return len(self._vocabulary)
+
+    def token_to_id(self, token):
+        return self.get_vocabulary().index(token)
+
+    def id_to_token(self, id):
+        return self.get_vocabulary()[id]
+
+    def tokenize(self, inputs):
+        return tf.cast(self._characters(inputs), "int32")
+
+    def detokenize(self, inputs):
+        """Ids (dense or ragged, the last axis a text) to strings, one character per id: an
+        unknown one, or an id the data left unused (the vocabulary can be smaller than
+        `vocabulary_size`), reads as U+FFFD, the replacement character; `END_OF_TEXT` as named."""
+        ids = inputs
+        if not isinstance(ids, (tf.Tensor, tf.RaggedTensor)):  # keras-hub passes lists of lists
+            ids = tf.ragged.constant(ids, dtype=tf.int32)
+        unused = max(self.max_tokens - len(self._vocabulary), 0)
+        tokens = tf.constant(["", UNKNOWN_CHARACTER, *self._vocabulary[2:]] + [UNKNOWN_CHARACTER] * unused)
+        return tf.strings.reduce_join(tf.gather(tokens, ids), axis=-1)
+
+    def build(self, input_shape=None):
+        pass  # the vocabulary is a lookup table, not weights
+
+    def get_config(self):
+        vocabulary = self._vocabulary if len(self._vocabulary) > 2 else None
+        return {**super().get_config(), "vocabulary_size": self.max_tokens, "vocabulary": vocabulary}
+
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CharacterCausalLMPreprocessor(keras_hub.models.CausalLMPreprocessor):
+    """keras-hub's causal-LM preprocessing over a `CharacterTokenizer`: a text's first
+    `sequence_length` tokens (`END_OF_TEXT` first) in, the same shifted by one as targets.
+    Built from its vocabulary like the zoo's other text preprocessors, so `zoo.data` adapts it."""
+
+    def __init__(self, vocabulary_size, sequence_length, vocabulary=None, **kwargs):
+        kwargs.pop("tokenizer", None)  # rebuilt from the vocabulary
+        super().__init__(CharacterTokenizer(vocabulary_size, vocabulary), sequence_length, **kwargs)
+        self.vocabulary_size = vocabulary_size
+
+    def adapt(self, texts):
+        self.tokenizer.adapt(texts)
+
+    def get_vocabulary(self):
+        return self.tokenizer.get_vocabulary()
+
+    def get_config(self):
+        config = {**super().get_config(), "vocabulary_size": self.vocabulary_size}
+        config["vocabulary"] = self.tokenizer.get_config()["vocabulary"]
+        for name in ("tokenizer", "add_start_token", "add_end_token", "config_file"):
+            config.pop(name, None)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def character_causal_lm_inputs(vocabulary_size, sequence_length):
+    """`CharacterCausalLMPreprocessor`, to adapt."""
+    return CharacterCausalLMPreprocessor(vocabulary_size, sequence_length, name="text_vectorizer")

@@ -45,6 +45,10 @@ class Task:
         """What `model.keras` holds: the trained model, with raw inputs in."""
         return inference_model(model)
 
+    def serving_archive(self, model, serving_input, summary):
+        """A `keras.export.ExportArchive` of `model.keras`'s model with the task's signatures."""
+        raise NotImplementedError
+
     def save(self, model, datasets, model_dir):
         """Writes the finished run's models into `model_dir`: `model.keras` for all tasks."""
         self.saved_model(model, datasets).save(model_dir / "model.keras")

@@ -2,7 +2,9 @@
 probabilities out (the builders end in a softmax)."""
 
 import keras
+import tensorflow as tf
 
+from zoo.predict import IMAGE_BYTES_SIGNATURE
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 
@@ -30,8 +32,48 @@ class Classification(Task):
         raw = keras.Input(shape=(), dtype="string", name="text")
         return keras.Model(raw, inference_model(model)(datasets.preprocessor(raw)), name=model.name)
 
+    def serving_archive(self, model, serving_input, summary):
+        return serving_archive(model, serving_input, summary["class_names"])
+
     def summary(self, datasets):
         return {"class_names": datasets.class_names}
+
+
+def serving_archive(model, serving_input, class_names):
+    """An ExportArchive whose `serving_default` takes raw inputs and returns probabilities,
+    class ids and labels; image models also get a signature that takes encoded image bytes."""
+    labels = tf.constant(class_names)
+    if serving_input == "text":
+        input_spec = tf.TensorSpec([None], tf.string, name="text")
+    else:
+        image_shape = tuple(model.input_shape[1:])
+        input_spec = tf.TensorSpec((None,) + image_shape, tf.uint8, name="images")
+
+    def predict(inputs):
+        # A wrong shape must fail here, with TensorFlow's error, not crash a kernel further on.
+        probabilities = model(tf.ensure_shape(inputs, input_spec.shape), training=False)
+        class_id = tf.argmax(probabilities, axis=-1)
+        return {"probabilities": probabilities, "class_id": class_id, "label": tf.gather(labels, class_id)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", predict, input_signature=[input_spec])
+    if serving_input == "image":
+
+        def decode(image_bytes):
+            """Any size of PNG, JPEG, GIF or BMP, resized (bilinear) to the model's input."""
+            image = tf.io.decode_image(image_bytes, channels=image_shape[-1], expand_animations=False)
+            image = tf.image.resize(image, image_shape[:2])
+            return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+        archive.add_endpoint(
+            IMAGE_BYTES_SIGNATURE,
+            lambda image_bytes: predict(
+                tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec(image_shape, tf.uint8))
+            ),
+            input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")],
+        )
+    return archive
 
 
 TASK = Classification()
