@@ -106,3 +106,22 @@ def test_the_command_line_prints_the_texts_or_one_line_error(gpt_run, capsys):
     assert 1 <= len(capsys.readouterr().out.strip()) <= 7
     assert generate.main(["--model-dir", str(model_dir), "--prompt", "A", "--max-length", "0"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_benchmark_scores_a_unigram_on_the_runs_own_test_targets(gpt_run, tmp_path):
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import generation
+
+    model_dir, _ = gpt_run
+    with tfds.testing.mock_data(num_examples=32):
+        assert generation.main(["--model-dir", str(model_dir), "--output-dir", str(tmp_path)]) == 0
+        tests = [text.numpy() for text, _ in tfds.load("imdb_reviews", split="test[:10%]", as_supervised=True)]
+    [results_file] = tmp_path.glob("*.json")
+    result = json.loads(results_file.read_text())
+    tokenizer = keras.saving.load_model(model_dir / "model.keras").preprocessor.tokenizer
+    # Each test review's characters and its end, cut to the context: what the run's loss counts.
+    targets = sum(min(len(tokenizer.tokenize(text)) + 1, CONTEXT) for text in tests)
+    assert result["unigram"]["tokens"] == targets and result["test_examples"] == len(tests)
+    assert 0 < result["unigram"]["bits_per_character"] < np.log2(len(tokenizer.get_vocabulary())) + 1
+    assert result["generation_saved_model"]["tokens_per_second"] > 0
+    assert "reduction" in (tmp_path / f"{results_file.stem}.md").read_text()

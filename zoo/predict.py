@@ -35,6 +35,8 @@ def latest_version(path):
 def predict(saved_model, inputs):
     """(label, probability) per input: strings for text models, image files for image models."""
     signatures = tf.saved_model.load(str(latest_version(saved_model))).signatures
+    if "generate" in signatures:
+        raise UserError(f"{saved_model} is a language model: generate with python -m zoo.generate --model-dir {saved_model}")
     if IMAGE_BYTES_SIGNATURE not in signatures:
         return _results(signatures["serving_default"](text=tf.constant(inputs)))
     results = []

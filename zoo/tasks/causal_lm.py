@@ -43,7 +43,7 @@ class CausalLM(Task):
     def saved_model(self, model, datasets):
         """The causal LM with its adapted preprocessor attached, so that keras-hub's
         `generate()` takes and returns strings."""
-        return keras_hub.models.GPT2CausalLM(model.backbone, datasets.preprocessor, compile=False, name=model.name)
+        return type(model)(model.backbone, datasets.preprocessor, compile=False, name=model.name)
 
     def serving_archive(self, model, serving_input, summary):
         """`serving_default`: texts in, their next token's probabilities out; `generate`
