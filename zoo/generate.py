@@ -15,6 +15,8 @@ import random
 import re
 import sys
 
+import numpy as np
+
 from zoo.errors import UserError, first_line
 
 SAMPLERS = ("greedy", "top_k", "top_p")
@@ -102,60 +104,86 @@ def graph_generate(model, sampler, prompts, max_length, seed=None):
 def generate(path, prompts, max_length=64, sampler="top_p", temperature=1.0, seed=None,
              top_k=DEFAULT_TOP_K, top_p=DEFAULT_TOP_P):
     """The texts generated after `prompts` by the run in `path`, a model dir or a SavedModel."""
+    return load(path)(prompts, max_length, sampler, temperature, seed, top_k, top_p)
+
+
+def load(path):
+    """`generate` with the model in `path` loaded once, for many calls."""
     path = pathlib.Path(path)
-    make_sampler(sampler, temperature, seed, top_k, top_p)  # checks the arguments first
-    if not isinstance(max_length, int) or max_length < 2:
-        raise UserError(f"--max-length must be an integer of at least 2, got {max_length!r}")
-    if (path / "summary.json").exists():
-        return _generate_in_python(path, prompts, max_length, make_sampler(sampler, temperature, seed, top_k, top_p))
-    if (top_k, top_p) != (DEFAULT_TOP_K, DEFAULT_TOP_P):
-        raise UserError(
-            f"a SavedModel samples with the k={DEFAULT_TOP_K} and p={DEFAULT_TOP_P} fixed at export; "
-            "generate from the run's model dir for others"
-        )
-    return _generate_with_saved_model(path, prompts, max_length, sampler, temperature, seed)
+    write = _python_writer(path) if (path / "summary.json").exists() else _saved_model_writer(path)
+
+    def generate_with_loaded(prompts, max_length=64, sampler="top_p", temperature=1.0, seed=None,
+                             top_k=DEFAULT_TOP_K, top_p=DEFAULT_TOP_P):
+        make_sampler(sampler, temperature, seed, top_k, top_p)  # checks the arguments first
+        if not isinstance(max_length, int) or max_length < 2:
+            raise UserError(f"--max-length must be an integer of at least 2, got {max_length!r}")
+        return write(prompts, max_length, sampler, temperature, seed, top_k, top_p)
+
+    return generate_with_loaded
 
 
-def _generate_in_python(model_dir, prompts, max_length, sampler):
-    """keras-hub's `generate()` on the run's `model.keras`; a prompt that does not fit is a `UserError`."""
+def _python_writer(model_dir):
+    """keras-hub's `generate()` on the run's `model.keras`; a prompt that does not fit is a
+    `UserError`. The model is compiled anew only when the sampler changes (each compile traces
+    the generation again); a seed restarts the sampler's random stream."""
     from zoo import export  # loads Keras and checks the run
 
     summary, model = export.load_run(model_dir)
     if not hasattr(model, "generate"):
         raise UserError(f"{model_dir} holds a {summary['model']} run, which does not generate text: pick a causal LM")
     context = model.backbone.max_sequence_length
-    if max_length > context:
-        raise UserError(f"--max-length {max_length} is longer than the model context of {context} tokens")
-    for prompt in prompts:
-        tokens = 1 + int(model.preprocessor.tokenizer.tokenize(prompt).shape[0])
-        if tokens >= max_length:
-            raise UserError(
-                f"the prompt {prompt[:30]!r} is {tokens} tokens with the start token: "
-                f"--max-length {max_length} leaves no room to generate (the context is {context})"
-            )
-    model.compile(sampler=sampler)
-    return [text.decode() for text in model.generate(prompts, max_length=max_length)]
+    compiled_for = None
+
+    def write(prompts, max_length, sampler, temperature, seed, top_k, top_p):
+        nonlocal compiled_for
+        if max_length > context:
+            raise UserError(f"--max-length {max_length} is longer than the model context of {context} tokens")
+        for prompt in prompts:
+            tokens = 1 + int(model.preprocessor.tokenizer.tokenize(prompt).shape[0])
+            if tokens >= max_length:
+                raise UserError(
+                    f"the prompt {prompt[:30]!r} is {tokens} tokens with the start token: "
+                    f"--max-length {max_length} leaves no room to generate (the context is {context})"
+                )
+        if compiled_for != (sampler, temperature, top_k, top_p):
+            model.compile(sampler=make_sampler(sampler, temperature, None, top_k, top_p))
+            compiled_for = (sampler, temperature, top_k, top_p)
+        if seed is not None and hasattr(model.sampler, "seed_generator"):
+            state = model.sampler.seed_generator.state
+            state.assign(np.array([seed, 0], state.dtype))
+        return [text.decode() for text in model.generate(prompts, max_length=max_length)]
+
+    return write
 
 
-def _generate_with_saved_model(path, prompts, max_length, sampler, temperature, seed):
-    """The SavedModel's `generate*` signature for `sampler`; its checks become `UserError`s."""
+def _saved_model_writer(path):
+    """The SavedModel's `generate*` signature for the sampler; its checks become `UserError`s."""
     import tensorflow as tf
 
     from zoo.predict import latest_version
 
     signatures = tf.saved_model.load(str(latest_version(path))).signatures
-    if SIGNATURES[sampler] not in signatures:
-        raise UserError(f"{path} has no {SIGNATURES[sampler]} signature: it is not a causal LM export")
-    inputs = {"prompts": tf.constant(prompts), "max_length": tf.constant(max_length)}
-    if sampler != "greedy":
-        seed = random.randrange(2**31) if seed is None else seed
-        inputs.update(temperature=tf.constant(float(temperature)), seed=tf.constant(seed))
-    try:
-        texts = signatures[SIGNATURES[sampler]](**inputs)["text"]
-    except tf.errors.InvalidArgumentError as error:  # a failed check of `prompt_inputs`
-        failed = re.search(r"assertion failed: \[([^\]]*)\]", error.message)
-        raise UserError(failed.group(1) if failed else first_line(error.message)) from None
-    return [text.decode() for text in texts.numpy()]
+
+    def write(prompts, max_length, sampler, temperature, seed, top_k, top_p):
+        if SIGNATURES[sampler] not in signatures:
+            raise UserError(f"{path} has no {SIGNATURES[sampler]} signature: it is not a causal LM export")
+        if (top_k, top_p) != (DEFAULT_TOP_K, DEFAULT_TOP_P):
+            raise UserError(
+                f"a SavedModel samples with the k={DEFAULT_TOP_K} and p={DEFAULT_TOP_P} fixed at export; "
+                "generate from the run's model dir for others"
+            )
+        inputs = {"prompts": tf.constant(prompts), "max_length": tf.constant(max_length)}
+        if sampler != "greedy":
+            seed = random.randrange(2**31) if seed is None else seed
+            inputs.update(temperature=tf.constant(float(temperature)), seed=tf.constant(seed))
+        try:
+            texts = signatures[SIGNATURES[sampler]](**inputs)["text"]
+        except tf.errors.InvalidArgumentError as error:  # a failed check of `prompt_inputs`
+            failed = re.search(r"assertion failed: \[([^\]]*)\]", error.message)
+            raise UserError(failed.group(1) if failed else first_line(error.message)) from None
+        return [text.decode() for text in texts.numpy()]
+
+    return write
 
 
 def main(argv=None):
