@@ -66,7 +66,7 @@ def train(config, callbacks=()):
     train_batches, epochs, steps_per_epoch = schedule(
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
-    jit_compile = spec.jit_compile if config.jit_compile is None else config.jit_compile
+    jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
     model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile)
     initialization = source and initialize(model, source)
 
@@ -282,6 +282,15 @@ def _mirrored_strategy(devices):
     """One MirroredStrategy per device set and process: a second one would reuse the first's
     collective instance keys, and its all-reduces would fail with shape mismatches."""
     return tf.distribute.MirroredStrategy(list(devices))
+
+
+def use_xla(requested, recipe, strategy):
+    """Whether to compile train steps with XLA: as requested, else as the recipe says, except over
+    several CPU devices, where an XLA step cannot reach the other devices' variables."""
+    if requested is not None:
+        return requested
+    several_cpus = strategy.num_replicas_in_sync > 1 and not tf.config.list_logical_devices("GPU")
+    return recipe and not several_cpus
 
 
 def make_optimizer(spec, learning_rate, total_steps):

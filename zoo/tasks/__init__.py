@@ -1,7 +1,8 @@
 """Training tasks: what differs between ways of training a model, so that `zoo.training.train`
 stays one linear driver. A task loads the data as the model's (inputs, targets) batches, compiles
-the model with its loss and metrics, evaluates it and says what `model.keras` holds. Each
-registered model names its task; a new kind of training is a new module here."""
+the model with its loss and metrics, evaluates it, says what `model.keras` holds and which
+signatures its export serves. Each registered model names its task; a new kind of training is a
+new module here."""
 
 import importlib
 
