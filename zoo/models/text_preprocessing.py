@@ -178,7 +178,6 @@ class CharacterTokenizer(keras_hub.tokenizers.Tokenizer):
         return {**super().get_config(), "vocabulary_size": self.max_tokens, "vocabulary": vocabulary}
 
 
-
 @keras.saving.register_keras_serializable(package="zoo")
 class CharacterCausalLMPreprocessor(keras_hub.models.CausalLMPreprocessor):
     """keras-hub's causal-LM preprocessing over a `CharacterTokenizer`: a text's first
