@@ -74,6 +74,19 @@ class Task:
         return validation_metrics, test_metrics
 
 
+def compile_token_predictions(model, optimizer, jit_compile=False, weighted_metrics=()):
+    """Compiles a model of token-id logits whose targets carry weights, 0 where a slot holds no
+    real target (padding, unpicked mask slots): loss and accuracy are means over the weighted
+    tokens only, not diluted by the empty slots."""
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
+        metrics=[ExampleCount()],
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *weighted_metrics],
+        jit_compile=jit_compile,
+    )
+
+
 def inference_model(model):
     """`model`'s layers in an uncompiled model: a `.keras` file of it loads without the zoo (the
     compiled model's file names the zoo's `ExampleCount` metric) and holds no optimizer state."""

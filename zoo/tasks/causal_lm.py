@@ -11,7 +11,7 @@ import keras_hub
 import tensorflow as tf
 
 from zoo import generate
-from zoo.tasks.base import ExampleCount, Task
+from zoo.tasks.base import Task, compile_token_predictions
 
 
 class CausalLM(Task):
@@ -28,16 +28,9 @@ class CausalLM(Task):
         return dataclasses.replace(datasets, **unlabelled)
 
     def compile(self, model, optimizer, jit_compile=False):
-        model.compile(
-            optimizer=optimizer,
-            # Means over real tokens: padding has weight 0 and must not dilute the loss.
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
-            metrics=[ExampleCount()],
-            weighted_metrics=[
-                keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-                keras_hub.metrics.Perplexity(from_logits=True, name="perplexity"),
-            ],
-            jit_compile=jit_compile,
+        # Means over real tokens: padding weighs 0. Perplexity too, over all batches' tokens.
+        compile_token_predictions(
+            model, optimizer, jit_compile, [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]
         )
 
     def saved_model(self, model, datasets):

@@ -4,13 +4,12 @@ Loss and accuracy count the picked positions only: the labels are the texts them
 
 import dataclasses
 
-import keras
 import keras_hub
 import tensorflow as tf
 
 from zoo import transfer
 from zoo.models.text_preprocessing import BertInputs
-from zoo.tasks.base import ExampleCount, Task
+from zoo.tasks.base import Task, compile_token_predictions
 
 MASK_RATE = 0.15
 
@@ -32,15 +31,8 @@ class MaskedLM(Task):
         return dataclasses.replace(datasets, **masked)
 
     def compile(self, model, optimizer, jit_compile=False):
-        model.compile(
-            optimizer=optimizer,
-            # The mean over the picked positions (weight 1), not over all mask slots: slots
-            # beyond a short text's picks have weight 0 and must not dilute the loss.
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
-            metrics=[ExampleCount()],
-            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-            jit_compile=jit_compile,
-        )
+        # Means over the picked positions (weight 1): slots beyond a short text's picks weigh 0.
+        compile_token_predictions(model, optimizer, jit_compile)
 
     def saved_model(self, model, datasets):
         """The masked LM itself (keras-hub's class, its head tied to the token embedding)."""
