@@ -4,6 +4,7 @@
     python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
     python train.py --model transformer_text --epochs 3 --model-arg num_layers=4
     python train.py --model bert_text --init-from presets/bert_mlm_imdb
+    python train.py --model mnist_cnn_small --teacher runs/mnist_cnn
 
 Rerunning an interrupted command with the same --model-dir resumes from its last finished epoch.
 """
@@ -16,7 +17,15 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402  (light: TensorFlow loads after the flags are parsed)
-from zoo.config import DEFAULT_EXPORT_DIR, PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: E402
+from zoo.config import (  # noqa: E402
+    DEFAULT_DISTILLATION_WEIGHT,
+    DEFAULT_EXPORT_DIR,
+    DEFAULT_TEMPERATURE,
+    PRECISIONS,
+    STRATEGIES,
+    TrainConfig,
+    default_model_dir,
+)
 
 
 def parse_args(argv):
@@ -44,6 +53,16 @@ def parse_args(argv):
     parser.add_argument("--init-from", metavar="PATH",
                         help="start from the weights (and vocabulary) of a finished run dir or a "
                              "keras-hub preset folder, layers matched by name")
+    parser.add_argument("--teacher", metavar="PATH",
+                        help="distil into --model from this classifier: a finished run dir or an "
+                             "exported SavedModel version folder (saved_models/NAME/VERSION)")
+    parser.add_argument("--temperature", type=float,
+                        help=f"softens the teacher's and student's probabilities (default: {DEFAULT_TEMPERATURE})")
+    parser.add_argument("--distillation-weight", type=float, metavar="WEIGHT",
+                        help="the weight of the distillation loss, the labels' loss getting 1 - WEIGHT "
+                             f"(default: {DEFAULT_DISTILLATION_WEIGHT})")
+    parser.add_argument("--unlabelled-split", metavar="SPLIT",
+                        help="a TFDS split that the teacher labels for the student too, e.g. unsupervised")
     parser.add_argument("--model-dir",
                         help="checkpoints, TensorBoard logs, history and summary (default: runs/MODEL)")
     parser.add_argument("--export", action="store_true",
@@ -103,6 +122,10 @@ def main(argv=None):
             strategy=args.strategy,
             model_args=dict(args.model_arg),
             init_from=args.init_from,
+            teacher=args.teacher,
+            temperature=args.temperature,
+            distillation_weight=args.distillation_weight,
+            unlabelled_split=args.unlabelled_split,
         )
         from zoo import export, training
 

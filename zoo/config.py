@@ -9,6 +9,8 @@ import pathlib
 STRATEGIES = ("auto", "mirrored", "one_device")
 PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DEFAULT_EXPORT_DIR = "saved_models"
+DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's
+DEFAULT_DISTILLATION_WEIGHT = 0.5  # keras.distillation.Distiller's (its student_loss_weight 0.5)
 
 
 @dataclasses.dataclass
@@ -31,6 +33,10 @@ class TrainConfig:
     model_args: dict = dataclasses.field(default_factory=dict)
     download: bool = False
     init_from: str | None = None  # a finished run dir or a keras-hub preset folder
+    teacher: str | None = None  # distil from this finished run dir or exported SavedModel
+    temperature: float | None = None  # None: the distillation default
+    distillation_weight: float | None = None  # None: the distillation default
+    unlabelled_split: str | None = None  # examples the teacher labels for distillation
 
 
 def default_model_dir(model_name):

@@ -13,6 +13,7 @@ from zoo.errors import UserError, first_line
 SHUFFLE_BUFFER = 10_000
 VALIDATION_PERCENT = 10
 ADAPT_BATCH = 1024
+UNLABELLED = -1  # the label of an example without one (TFDS's own for IMDB's unsupervised split)
 
 
 @dataclasses.dataclass
@@ -44,8 +45,10 @@ def load(
     train_split="train",
     validation_split=None,
     test_split="test",
+    unlabelled_split=None,
     preprocessor=None,
     adapt=True,
+    apply_preprocessor=True,
     download=False,
 ):
     """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own).
@@ -55,8 +58,11 @@ def load(
     dropped); validation is `validation_split`, else the dataset's own, else the last 10% of
     the training split (TFDS split strings: "unsupervised[:90%]+train" works). A text
     `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split,
-    unless `adapt` is False: a pretrained model's comes with the vocabulary it learnt. Only
-    `download=True` lets TFDS fetch data; otherwise missing data is a `UserError`.
+    unless `adapt` is False: a pretrained model's comes with the vocabulary it learnt; it maps
+    the batches unless `apply_preprocessor` is False (a model that takes raw inputs).
+    `unlabelled_split` joins the training split with every label set to `UNLABELLED` (counted
+    apart as `train_unlabelled`). Only `download=True` lets TFDS fetch data; otherwise missing
+    data is a `UserError`.
     """
     builder = _builder(name, data_dir, modality)
     if download:
@@ -65,6 +71,15 @@ def load(
     raw, examples = {}, {}
     for role, split in _splits(builder, train_split, validation_split, test_split).items():
         raw[role], examples[role] = _in_memory(_read(builder, split, shuffle=role == "train", seed=seed))
+    shuffle_buffer = SHUFFLE_BUFFER
+    if unlabelled_split:
+        unlabelled = _read(builder, unlabelled_split, shuffle=True, seed=seed)
+        unlabelled, examples["train_unlabelled"] = _in_memory(
+            unlabelled.map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
+        )
+        raw["train"] = raw["train"].concatenate(unlabelled)
+        examples["train"] += examples["train_unlabelled"]
+        shuffle_buffer = examples["train"]  # a full shuffle: the unlabelled examples come last
     if examples["train"] < batch_size:
         raise UserError(
             f"global batch size {batch_size} is larger than the {examples['train']:,} training "
@@ -76,9 +91,9 @@ def load(
 
     def batches(dataset, training):
         if training:
-            dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+            dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=training)
-        if preprocessor is not None:
+        if preprocessor is not None and apply_preprocessor:
             dataset = dataset.map(
                 lambda inputs, labels: (preprocessor(inputs), labels),
                 num_parallel_calls=tf.data.AUTOTUNE,

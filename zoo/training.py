@@ -27,7 +27,7 @@ from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  #
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
 from zoo.registry import get_model_spec
-from zoo.tasks import get_task
+from zoo.tasks import task_for
 
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 WARMUP_FRACTION = 0.05
@@ -44,7 +44,8 @@ def train(config, callbacks=()):
     """
     started = time.perf_counter()
     spec = get_model_spec(config.model)
-    settings = run_settings(spec, config)
+    task = task_for(spec, config)
+    settings = run_settings(spec, config, task)
     model_dir = pathlib.Path(config.model_dir or default_model_dir(spec.name))
     resumed_run = check_model_dir(model_dir, settings)
     strategy = make_strategy(config.strategy)
@@ -58,7 +59,6 @@ def train(config, callbacks=()):
           f"= {batch_size // replicas} per replica")
 
     keras.utils.set_random_seed(config.seed)
-    task = get_task(spec.task)
     source = transfer.load_source(config.init_from) if config.init_from else None
     preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]))
     datasets = task.load_data(spec, settings, config, preprocessor)
@@ -67,7 +67,9 @@ def train(config, callbacks=()):
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
     jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
-    model = compiled_model(spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile)
+    model, trainer = compiled_model(
+        spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile, datasets
+    )
     initialization = source and initialize(model, source)
 
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +77,7 @@ def train(config, callbacks=()):
     _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
     throughput = ThroughputMeter(batch_size)
     try:
-        history = model.fit(
+        history = trainer.fit(
             train_batches,
             validation_data=datasets.validation,
             epochs=epochs,
@@ -86,8 +88,8 @@ def train(config, callbacks=()):
             verbose=progress_verbosity(),
         )
         check_converged(history, settings["learning_rate"])
-        validation_metrics, test_metrics = task.evaluate(model, history, datasets)
-        task.save(model, datasets, model_dir)
+        validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
+        task.save(trainer, datasets, model_dir)
     finally:
         wall_time = earlier_seconds + time.perf_counter() - started
         _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
@@ -132,9 +134,9 @@ def train(config, callbacks=()):
     return summary
 
 
-def run_settings(spec, config):
+def run_settings(spec, config, task):
     """What defines the run, checked before any data is loaded: the recipe with the model's
-    defaults filled in, and the builder arguments, tried on a throwaway build."""
+    defaults filled in, the task's settings, and the builder arguments, tried on a throwaway build."""
     given_data_args = sorted(set(config.model_args) & set(DATA_DERIVED_ARGS))
     if given_data_args:
         raise UserError(
@@ -151,6 +153,7 @@ def run_settings(spec, config):
         "max_steps": config.max_steps,
         "mixed_precision": config.mixed_precision,
         "init_from": config.init_from and str(config.init_from),
+        **task.settings(),
     }
     for name in ("epochs", "batch_size", "learning_rate", "steps_per_epoch", "max_steps"):
         value = settings[name]
@@ -215,17 +218,19 @@ def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None):
     return train_batches, epochs, steps_per_epoch
 
 
-def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_compile=False):
-    """The model built and compiled for `task` under `strategy`, in the run's precision policy."""
+def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_compile, datasets):
+    """The model built under `strategy` in the run's precision policy, and what trains it (the
+    model itself, or one around it: see `Task.training_model`), compiled for `task`."""
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_policy(settings["mixed_precision"]))
     try:
         with strategy.scope():
             model = spec.build(**model_args)
-            task.compile(model, make_optimizer(spec, settings["learning_rate"], total_steps), jit_compile)
+            trainer = task.training_model(model, datasets)
+            task.compile(trainer, make_optimizer(spec, settings["learning_rate"], total_steps), jit_compile)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-    return model
+    return model, trainer
 
 
 def initialize(model, source):

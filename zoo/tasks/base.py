@@ -33,12 +33,20 @@ class Task:
             download=config.download,
         )
 
+    def settings(self):
+        """The task's own settings, recorded with the run's (run.json, summary.json)."""
+        return {}
+
     def data_args(self, spec, datasets):
         """The builder arguments that the data decides (class count, input shape, ...)."""
         return {}
 
+    def training_model(self, model, datasets):
+        """What `fit` trains: `model` itself, or a model around it (built in the strategy's scope)."""
+        return model
+
     def compile(self, model, optimizer, jit_compile=False):
-        """Compiles `model` with the task's loss and metrics, `ExampleCount` among them."""
+        """Compiles the training model with the task's loss and metrics, `ExampleCount` among them."""
         raise NotImplementedError
 
     def saved_model(self, model, datasets):
