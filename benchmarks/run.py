@@ -185,15 +185,21 @@ def text_preprocessor(spec, ours, source):
 def serving_speed(model, spec, datasets, args):
     """Examples per second at batch 256 and the median batch-1 latency of `model` exported as
     `zoo.export` writes it (raw inputs in) and reloaded with TensorFlow alone."""
-    inputs = next(iter(tfds.load(spec.dataset, split=f"test[:{SERVING_BATCH}]", data_dir=args.data_dir,
-                                 as_supervised=True, batch_size=SERVING_BATCH)))[0]
     with tempfile.TemporaryDirectory() as directory:
         archive = get_task(spec.task).serving_archive(model, spec.serving_input, {"class_names": datasets.class_names})
         archive.write_out(directory, verbose=False)
-        serve = tf.saved_model.load(directory).signatures["serving_default"]
-        [input_name] = serve.structured_input_signature[1]
-        batch_seconds = _median_seconds(lambda: serve(**{input_name: inputs}), repeats=3)
-        latency_seconds = _median_seconds(lambda: serve(**{input_name: inputs[:1]}), repeats=LATENCY_CALLS)
+        return saved_model_speed(directory, spec.dataset, args.data_dir)
+
+
+def saved_model_speed(directory, dataset, data_dir):
+    """Examples per second at batch 256 and the median batch-1 latency of the SavedModel in
+    `directory`, loaded with TensorFlow alone, on `dataset`'s first test examples."""
+    inputs = next(iter(tfds.load(dataset, split=f"test[:{SERVING_BATCH}]", data_dir=data_dir,
+                                 as_supervised=True, batch_size=SERVING_BATCH)))[0]
+    serve = tf.saved_model.load(str(directory)).signatures["serving_default"]
+    [input_name] = serve.structured_input_signature[1]
+    batch_seconds = _median_seconds(lambda: serve(**{input_name: inputs}), repeats=3)
+    latency_seconds = _median_seconds(lambda: serve(**{input_name: inputs[:1]}), repeats=LATENCY_CALLS)
     return {
         "serving_batch_size": int(inputs.shape[0]),
         "serving_examples_per_second": int(inputs.shape[0]) / batch_seconds,

@@ -1,0 +1,169 @@
+"""Benchmark distillation: small students trained from scratch against the same students
+distilled from a large teacher, on real data, each served through its exported SavedModel.
+
+    python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
+    python train.py --model bert_text --init-from presets/bert_mlm_imdb --data-dir ../shared/tensorflow_datasets
+    python benchmarks/distillation.py --mnist-teacher runs/mnist_cnn --imdb-teacher runs/bert_text \\
+        --data-dir ../shared/tensorflow_datasets
+
+MNIST: `mnist_cnn_small` from scratch and distilled from `mnist_cnn`. IMDB: `ngram_text` from
+scratch, distilled on `train`, and distilled on `train` + `unsupervised` (the teacher labels the
+50,000 unlabelled reviews). Every student of a dataset runs the same epochs (`--epochs`, default
+its recipe's) and seed; the test accuracies cover the whole test split, the teacher's measured
+on the same examples by the distillation runs. Serving is examples per second at batch 256 and
+the median batch-1 latency, each model exported by `zoo.export` and loaded with TensorFlow alone.
+Runs finished in `--output-dir` are reused, so a stopped benchmark resumes where it was.
+Results go to benchmarks/results/<machine>-<date>-distillation.json and .md.
+"""
+
+import argparse
+import datetime
+import json
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from run import RESULTS_DIR, machine, machine_slug, saved_model_speed, unused_stem  # noqa: E402
+from zoo import export, training  # noqa: E402
+from zoo.config import TrainConfig  # noqa: E402
+
+TEACHER_SPEED_UP_TARGET = 10
+IMDB_ACCURACY_TARGET = 0.90
+
+
+def students(dataset, teacher):
+    """(row name, model, distillation settings) of the students to train on `dataset`."""
+    if dataset == "mnist":
+        return [
+            ("mnist_cnn_small, from scratch", "mnist_cnn_small", {}),
+            ("mnist_cnn_small, distilled", "mnist_cnn_small", {"teacher": teacher}),
+        ]
+    return [
+        ("ngram_text, from scratch", "ngram_text", {}),
+        ("ngram_text, distilled on train", "ngram_text", {"teacher": teacher}),
+        ("ngram_text, distilled on train + unsupervised", "ngram_text",
+         {"teacher": teacher, "unlabelled_split": "unsupervised"}),
+    ]
+
+
+def trained(model_dir, config):
+    """The summary of the run in `model_dir`: the finished one there, else a new one."""
+    if (model_dir / "summary.json").exists():
+        return json.loads((model_dir / "summary.json").read_text())
+    return training.train(config)
+
+
+def served(model_dir, export_dir, name, dataset, data_dir):
+    """Serving speed of the run in `model_dir`, exported as `name`."""
+    return saved_model_speed(export.export(model_dir, export_dir, name), dataset, data_dir)
+
+
+def measure(dataset, teacher, args):
+    """The teacher's row and one row per student of `dataset`."""
+    rows = []
+    for index, (row, model, distillation) in enumerate(students(dataset, str(teacher))):
+        name = f"{dataset}_{index}_{model}"
+        model_dir = args.output_dir / name
+        summary = trained(model_dir, TrainConfig(
+            model=model, data_dir=args.data_dir, model_dir=str(model_dir), epochs=args.epochs, seed=args.seed,
+            **distillation,
+        ))
+        rows.append({
+            "row": row,
+            "model": model,
+            "model_dir": str(model_dir),
+            "distillation": summary.get("distillation"),
+            "epochs": summary["hyperparameters"]["epochs"],
+            "train_examples": summary["examples"]["train"],
+            "test_accuracy": summary["test_metrics"]["accuracy"],
+            "test_examples": summary["test_metrics"]["examples"],
+            "parameters": summary["parameters"],
+            "wall_time_seconds": summary["wall_time_seconds"],
+            **served(model_dir, args.output_dir / "saved_models", name, dataset, args.data_dir),
+        })
+    teacher_summary = json.loads((teacher / "summary.json").read_text())
+    teacher_metrics = rows[-1]["distillation"]["teacher_test_metrics"]
+    rows.insert(0, {
+        "row": f"{teacher_summary['model']}, the teacher",
+        "model": teacher_summary["model"],
+        "model_dir": str(teacher),
+        "test_accuracy": teacher_metrics["accuracy"],
+        "test_examples": teacher_metrics["examples"],
+        "parameters": teacher_summary["parameters"],
+        "wall_time_seconds": teacher_summary["wall_time_seconds"],
+        **served(teacher, args.output_dir / "saved_models", f"{dataset}_teacher", dataset, args.data_dir),
+    })
+    return rows
+
+
+def markdown(result):
+    """One table per dataset, then the targets met or missed."""
+    met = {True: "met", False: "**missed**"}
+    lines = []
+    for dataset, rows in result["datasets"].items():
+        teacher_speed = rows[0]["serving_examples_per_second"]
+        lines += [
+            f"{dataset}:",
+            "",
+            "| model | test accuracy | params | training | serving ex/s (batch 256) | vs teacher | batch-1 latency |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['row']} | {row['test_accuracy']:.4f} | {row['parameters']:,} | {row['wall_time_seconds'] / 60:.1f} min "
+            f"| {row['serving_examples_per_second']:,.0f} | {row['serving_examples_per_second'] / teacher_speed:.1f}x "
+            f"| {row['batch_1_latency_ms']:.1f} ms |"
+            for row in rows
+        ]
+        lines.append("")
+    if "mnist" in result["datasets"]:
+        _, scratch, distilled = result["datasets"]["mnist"]
+        lines.append(f"- MNIST, the distilled student above the one from scratch: "
+                     f"{met[distilled['test_accuracy'] > scratch['test_accuracy']]} "
+                     f"({100 * distilled['test_accuracy']:.2f}% against {100 * scratch['test_accuracy']:.2f}%).")
+    if "imdb_reviews" in result["datasets"]:
+        teacher, *_, last = result["datasets"]["imdb_reviews"]
+        speed_up = last["serving_examples_per_second"] / teacher["serving_examples_per_second"]
+        lines += [
+            f"- IMDB, distilled on train + unsupervised at {100 * IMDB_ACCURACY_TARGET:.0f}% or more: "
+            f"{met[last['test_accuracy'] >= IMDB_ACCURACY_TARGET]} ({100 * last['test_accuracy']:.2f}%).",
+            f"- IMDB, serving at least {TEACHER_SPEED_UP_TARGET}x the teacher's examples/s: "
+            f"{met[speed_up >= TEACHER_SPEED_UP_TARGET]} ({speed_up:.0f}x).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Benchmark distillation against training from scratch.")
+    parser.add_argument("--mnist-teacher", type=pathlib.Path, help="a finished mnist_cnn run")
+    parser.add_argument("--imdb-teacher", type=pathlib.Path, help="a finished bert_text run")
+    parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
+    parser.add_argument("--epochs", type=int, help="every student's epochs (default: its recipe's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/distillation"),
+                        help="the students' runs and exports")
+    parser.add_argument("--results-dir", type=pathlib.Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    teachers = {"mnist": args.mnist_teacher, "imdb_reviews": args.imdb_teacher}
+    if not any(teachers.values()):
+        parser.error("pass --mnist-teacher, --imdb-teacher or both")
+    started = time.perf_counter()
+    facts = machine()
+    result = {"date": datetime.date.today().isoformat(), "machine": facts, "epochs": args.epochs, "seed": args.seed,
+              "datasets": {}}
+    for dataset, teacher in teachers.items():
+        if teacher:
+            result["datasets"][dataset] = measure(dataset, teacher, args)
+    result["benchmark_seconds"] = time.perf_counter() - started
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    stem = unused_stem(args.results_dir, f"{machine_slug(facts)}-{result['date']}-distillation")
+    (args.results_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
+    (args.results_dir / f"{stem}.md").write_text(markdown(result))
+    print(markdown(result))
+    print(f"Results in {args.results_dir / stem}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
