@@ -129,7 +129,7 @@ def markdown(result):
             f"- IMDB, distilled on train + unsupervised at {100 * IMDB_ACCURACY_TARGET:.0f}% or more: "
             f"{met[last['test_accuracy'] >= IMDB_ACCURACY_TARGET]} ({100 * last['test_accuracy']:.2f}%).",
             f"- IMDB, serving at least {TEACHER_SPEED_UP_TARGET}x the teacher's examples/s: "
-            f"{met[speed_up >= TEACHER_SPEED_UP_TARGET]} ({speed_up:.0f}x).",
+            f"{met[speed_up >= TEACHER_SPEED_UP_TARGET]} ({speed_up:.1f}x).",
         ]
     return "\n".join(lines) + "\n"
 

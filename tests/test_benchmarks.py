@@ -70,3 +70,30 @@ def test_table_gives_median_and_range_of_the_seeds():
     table = harness.markdown_table(runs)
     assert "| `mnist_cnn` | zoo | 3 | 0.9940 (0.9930-0.9950) | 0.99: 30 (20-40) s |" in table
     assert "| `mnist_cnn` | 2.00x | +0.15 |" in table
+
+
+def load_distillation_benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark_distillation", REPO_ROOT / "benchmarks" / "distillation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_distillation_targets_are_judged_on_the_right_rows():
+    benchmark = load_distillation_benchmark()
+
+    def row(name, accuracy, speed):
+        return {"row": name, "test_accuracy": accuracy, "parameters": 1, "wall_time_seconds": 60,
+                "serving_examples_per_second": speed, "batch_1_latency_ms": 1.0}
+
+    result = {"datasets": {
+        "mnist": [row("teacher", 0.995, 100), row("scratch", 0.990, 1000), row("distilled", 0.991, 1000)],
+        "imdb_reviews": [row("teacher", 0.85, 100), row("scratch", 0.91, 5000), row("on train", 0.90, 5000),
+                         row("on train + unsupervised", 0.899, 950)],
+    }}
+    lines = benchmark.markdown(result).splitlines()
+    assert "| distilled | 0.9910 | 1 | 1.0 min | 1,000 | 10.0x | 1.0 ms |" in lines
+    assert "- MNIST, the distilled student above the one from scratch: met (99.10% against 99.00%)." in lines
+    assert "- IMDB, distilled on train + unsupervised at 90% or more: **missed** (89.90%)." in lines
+    assert "- IMDB, serving at least 10x the teacher's examples/s: **missed** (9.5x)." in lines
+    assert [name for name, _, _ in benchmark.students("imdb_reviews", "t")][-1].endswith("train + unsupervised")

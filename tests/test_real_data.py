@@ -1,7 +1,7 @@
 """Every user path on the real data in ../shared/tensorflow_datasets, for every model: train.py
 for a few steps (bert_text fine-tuned from the bert_mlm run), export (its own process, as the
 README runs it), reload with TensorFlow alone, predict; and model.keras loads with Keras and the
-zoo's layers, without its training code. Mock data hid a vocabulary that broke every text export
+zoo's layers, without its training code. Students are distilled from those runs and served too. Mock data hid a vocabulary that broke every text export
 on real IMDB; these runs are short, but real. The shipped preset is checked on real reviews."""
 
 import hashlib
@@ -25,6 +25,7 @@ from zoo.tasks import get_task
 HELD_OUT_EXAMPLES = {"mnist": (6_000, 10_000), "imdb_reviews": (2_500, 25_000), "bert_mlm": (2_500, 2_500),
                      "gpt_text": (2_500, 2_500)}
 INIT_FROM = {"bert_text": "bert_mlm"}  # fine-tuned from the real pretraining run, as users do
+DISTILLED = {"mnist_cnn_small": ("mnist_cnn", []), "ngram_text": ("bert_text", ["--unlabelled-split", "unsupervised[:5%]"])}
 SHORTER = {"bert_mlm": 64, "bert_text": 64, "gpt_text": 64, "lstm_text": 128}  # sequence lengths, for time
 
 
@@ -65,6 +66,21 @@ def real_run(real_data_dir, tmp_path_factory):
     return model_dir_of
 
 
+def exported_and_served(name, model_dir, export_dir, data_dir, tmp_path):
+    """Exports the run in its own process, as the README does, and serves real inputs from a
+    SavedModel loaded with TensorFlow alone; returns what it served and its probabilities."""
+    run("-m", "zoo.export", "--model-dir", str(model_dir), "--export-dir", str(export_dir))
+    inputs = real_inputs(name, data_dir)
+    np.savez(tmp_path / "inputs.npz", inputs=inputs)
+    served = json.loads(run("tests/tensorflow_only.py", str(export_dir / name / "1"), str(tmp_path / "inputs.npz"))
+                        .strip().splitlines()[-1])
+    probabilities = np.array(served["probabilities"])  # of classes, or of a causal LM's next token
+    assert len(probabilities) == len(inputs) and np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+    assert served["unregistered_ops"] == [] and served["imported"] == []
+    return served, probabilities
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_run, tmp_path):
@@ -80,17 +96,7 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
     if not get_task(summary["task"]).exportable:
         return  # pretraining: fine-tuned, not served
 
-    run("-m", "zoo.export", "--model-dir", str(model_dir), "--export-dir", str(export_dir))
-
-    version_dir = export_dir / name / "1"
-    inputs = real_inputs(name, real_data_dir)
-    np.savez(tmp_path / "inputs.npz", inputs=inputs)
-    served = json.loads(run("tests/tensorflow_only.py", str(version_dir), str(tmp_path / "inputs.npz"))
-                        .strip().splitlines()[-1])
-    probabilities = np.array(served["probabilities"])  # of classes, or of a causal LM's next token
-    assert len(probabilities) == len(inputs) and np.isfinite(probabilities).all()
-    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
-    assert served["unregistered_ops"] == [] and served["imported"] == []
+    served, probabilities = exported_and_served(name, model_dir, export_dir, real_data_dir, tmp_path)
 
     # Keras with the zoo's layers (BertInputs) and nothing of its training code.
     run("-c", f"import keras, zoo.models; keras.saving.load_model({str(model_dir / 'model.keras')!r})")
@@ -113,6 +119,30 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
         given = ["A moving, funny film.", ""]
     lines = run("-m", "zoo.predict", str(export_dir / name), *given).strip().splitlines()
     assert [line.split("\t")[0] in summary["class_names"] for line in lines] == [True] * len(given)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(DISTILLED))
+def test_distil_export_reload_and_predict_on_real_data(student, real_data_dir, real_run, tmp_path):
+    """From the real teacher runs above: a BERT teaches an n-gram model, on unlabelled reviews too."""
+    teacher, more_flags = DISTILLED[student]
+    model_dir = tmp_path / "run"
+    run("train.py", "--model", student, "--teacher", str(real_run(teacher)), "--data-dir", str(real_data_dir),
+        "--model-dir", str(model_dir), "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device",
+        *more_flags)
+    summary = json.loads((model_dir / "summary.json").read_text())
+    teacher_summary = json.loads((real_run(teacher) / "summary.json").read_text())
+    validation, test = HELD_OUT_EXAMPLES[summary["dataset"]]
+    taught = summary["distillation"]["teacher_test_metrics"]
+    assert summary["test_metrics"]["examples"] == taught["examples"] == test
+    assert taught["accuracy"] == pytest.approx(teacher_summary["test_metrics"]["accuracy"], abs=1e-6)
+    assert summary["validation_metrics"]["examples"] == validation
+    assert all(np.isfinite(value) for value in summary["test_metrics"].values())
+    if "--unlabelled-split" in more_flags:
+        assert summary["examples"]["train_unlabelled"] == 2_500
+
+    _, probabilities = exported_and_served(student, model_dir, tmp_path / "exported", real_data_dir, tmp_path)
+    assert probabilities.shape[1] == len(summary["class_names"])
 
 
 @pytest.mark.slow

@@ -16,9 +16,10 @@ class Task:
     monitor = None
     exportable = True  # whether `zoo.export` serves the model; pretraining runs are not served
 
-    def load_data(self, spec, settings, config, preprocessor=None):
+    def load_data(self, spec, settings, config, preprocessor=None, **options):
         """The run's `zoo.data.Datasets`, batched as (preprocessed inputs, labels). The text
-        preprocessor is the spec's, adapted on the training split, unless an adapted one is given."""
+        preprocessor is the spec's, adapted on the training split, unless an adapted one is given.
+        `options` are more of `zoo.data.load`'s arguments."""
         return data.load(
             settings["dataset"],
             spec.modality,
@@ -31,6 +32,7 @@ class Task:
             preprocessor=spec.make_preprocessor(settings["model_args"]) if preprocessor is None else preprocessor,
             adapt=preprocessor is None,
             download=config.download,
+            **options,
         )
 
     def settings(self):

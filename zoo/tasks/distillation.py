@@ -56,22 +56,10 @@ class Distillation(Task):
         }
 
     def load_data(self, spec, settings, config, preprocessor=None):
-        """The student's data with raw inputs, the teacher's as much as the student's, and the
+        """The student's data with raw inputs, which the teacher takes as well, and the
         unlabelled split, if any, in the training batches (labels `data.UNLABELLED`)."""
-        return data.load(
-            settings["dataset"],
-            spec.modality,
-            batch_size=settings["batch_size"],
-            data_dir=config.data_dir,
-            seed=config.seed,
-            train_split=spec.train_split,
-            validation_split=spec.validation_split,
-            test_split=spec.test_split,
-            unlabelled_split=self.unlabelled_split,
-            preprocessor=spec.make_preprocessor(settings["model_args"]) if preprocessor is None else preprocessor,
-            adapt=preprocessor is None,
-            apply_preprocessor=False,
-            download=config.download,
+        return super().load_data(
+            spec, settings, config, preprocessor, unlabelled_split=self.unlabelled_split, apply_preprocessor=False
         )
 
     def data_args(self, spec, datasets):
