@@ -193,3 +193,8 @@ def test_only_a_classifier_is_distilled_into(capsys, tmp_path):
 
 def test_the_small_mnist_student_has_at_most_a_fifth_of_the_teachers_parameters():
     assert zoo.build_model("mnist_cnn_small").count_params() * 5 <= zoo.build_model("mnist_cnn").count_params()
+
+
+def test_an_unknown_unlabelled_split_is_a_user_error_before_any_data_is_read(real_data_dir):
+    with pytest.raises(zoo.UserError, match=r"dataset 'mnist': Unknown split 'unsupervised'. Should be one of"):
+        data.load("mnist", "image", batch_size=8, data_dir=str(real_data_dir), unlabelled_split="unsupervised")

@@ -69,15 +69,18 @@ def load(
         _download(builder)
     input_key, label_key = builder.info.supervised_keys
     raw, examples = {}, {}
-    for role, split in _splits(builder, train_split, validation_split, test_split).items():
-        raw[role], examples[role] = _in_memory(_read(builder, split, shuffle=role == "train", seed=seed))
+    splits = _splits(builder, train_split, validation_split, test_split)
+    if unlabelled_split:
+        splits["unlabelled"] = unlabelled_split
+    # Every split is opened, so its name checked, before any is read.
+    opened = {role: _read(builder, split, shuffle=role == "train", seed=seed) for role, split in splits.items()}
+    for role, dataset in opened.items():
+        raw[role], examples[role] = _in_memory(dataset)
     shuffle_buffer = SHUFFLE_BUFFER
     if unlabelled_split:
-        unlabelled = _read(builder, unlabelled_split, shuffle=True, seed=seed)
-        unlabelled, examples["train_unlabelled"] = _in_memory(
-            unlabelled.map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
-        )
-        raw["train"] = raw["train"].concatenate(unlabelled)
+        without_labels = raw.pop("unlabelled").map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
+        examples["train_unlabelled"] = examples.pop("unlabelled")
+        raw["train"] = raw["train"].concatenate(without_labels)
         examples["train"] += examples["train_unlabelled"]
         shuffle_buffer = examples["train"]  # a full shuffle: the unlabelled examples come last
     if examples["train"] < batch_size:
@@ -169,6 +172,10 @@ def _read(builder, split, *, shuffle, seed):
             shuffle_files=shuffle,
             read_config=tfds.ReadConfig(shuffle_seed=seed),
         )
+    except ValueError as error:
+        if "Unknown split" not in str(error):
+            raise
+        raise UserError(f"dataset {builder.name!r}: {str(error).strip()}") from None
     except AssertionError as error:  # how TFDS reports a dataset that is not prepared
         if "could not find data" not in str(error):
             raise
