@@ -49,10 +49,17 @@ def students(dataset, teacher):
 
 
 def trained(model_dir, config):
-    """The summary of the run in `model_dir`: the finished one there, else a new one."""
-    if (model_dir / "summary.json").exists():
-        return json.loads((model_dir / "summary.json").read_text())
-    return training.train(config)
+    """The summary of the run in `model_dir`: the finished one there if it is the run asked for
+    (same seed, epochs and teacher), else a new one."""
+    if not (model_dir / "summary.json").exists():
+        return training.train(config)
+    summary = json.loads((model_dir / "summary.json").read_text())
+    hyperparameters = summary["hyperparameters"]
+    found = (hyperparameters["seed"], hyperparameters["epochs"], (summary.get("distillation") or {}).get("teacher"))
+    asked = (config.seed, config.epochs or hyperparameters["epochs"], config.teacher)
+    if found != asked:
+        raise SystemExit(f"{model_dir} holds another run (seed, epochs, teacher: {found}); pass a new --output-dir")
+    return summary
 
 
 def served(model_dir, export_dir, name, dataset, data_dir):

@@ -95,6 +95,11 @@ class Distillation(Task):
         print(f"Evaluating the teacher, {self.teacher_path}")
         self.teacher_metrics = self.teacher.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
         self.teacher_metrics["examples"] = int(self.teacher_metrics["examples"])
+        if self.teacher_metrics["examples"] != datasets.examples["test"]:
+            raise RuntimeError(
+                f"the teacher's test metrics cover {self.teacher_metrics['examples']} of its "
+                f"{datasets.examples['test']} examples"
+            )
         return super().evaluate(self.student, history, datasets)
 
     def saved_model(self, model, datasets):
