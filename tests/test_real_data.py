@@ -114,7 +114,7 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
 
     if summary["modality"] == "image":
         image = tmp_path / "digit.png"
-        image.write_bytes(tf.io.encode_png(tf.constant(inputs[0])).numpy())
+        image.write_bytes(tf.io.encode_png(tf.constant(real_inputs(name, real_data_dir)[0])).numpy())
         given = [str(image)]
     else:
         given = ["A moving, funny film.", ""]
