@@ -1,16 +1,19 @@
-"""The Keras fix in zoo.compat: still aimed at the code it was verified on, and needed."""
+"""The Keras fixes in zoo.compat: still aimed at the code they were verified on, and needed
+(the multi-worker one: test_multi_worker.py)."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from zoo import compat, training  # noqa: F401  (importing training installs the fix)
 
 
-def test_the_patched_keras_function_is_the_verified_one():
-    """Fails when Keras changes `_maybe_symbolic_build`: check whether upstream fixed it (then drop
-    zoo.compat) or re-verify the fix and record the new hash."""
-    assert compat.source_sha256(compat._original) == compat.VERIFIED_SOURCE_SHA256
+@pytest.mark.parametrize("name", sorted(compat.VERIFIED_SOURCES))
+def test_the_patched_keras_functions_are_the_verified_ones(name):
+    """Fails when Keras changes a patched function: check whether upstream fixed it (then drop
+    that fix) or re-verify the fix and record the new hash."""
+    assert compat.source_sha256(compat.ORIGINALS[name]) == compat.VERIFIED_SOURCES[name]
     assert compat.apply()
 
 
