@@ -49,7 +49,8 @@ def parse_args(argv):
     parser.add_argument("--jit-compile", action=argparse.BooleanOptionalAction,
                         help="compile train steps with XLA (default: the model's recipe)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
-                        help="auto: mirrored over all local GPUs, else the CPU")
+                        help="auto: multi_worker when TF_CONFIG names several workers, else mirrored "
+                             "over all local GPUs, else the CPU")
     parser.add_argument("--init-from", metavar="PATH",
                         help="start from the weights (and vocabulary) of a finished run dir or a "
                              "keras-hub preset folder, layers matched by name")
@@ -127,12 +128,12 @@ def main(argv=None):
             distillation_weight=args.distillation_weight,
             unlabelled_split=args.unlabelled_split,
         )
-        from zoo import export, training
+        from zoo import cluster, export, training
 
         if args.export:
             export.check_served(config.model)
         training.train(config)
-        if args.export:
+        if args.export and cluster.this_worker().is_chief:  # the chief's model dir holds the run
             model_dir = config.model_dir or default_model_dir(config.model)
             print(f"Exported {export.export(model_dir, args.export_dir)}")
     except zoo.UserError as error:

@@ -1,19 +1,45 @@
 """Runs train.py under tfds.testing.mock_data, for end-to-end runs that need no real data.
 
-    python tests/mocked_train.py [--logical-cpus N] [--examples N] -- TRAIN_ARGS...
+    python tests/mocked_train.py [--logical-cpus N] [--examples N] [--weights-digest]
+        [--die-at-step N] -- TRAIN_ARGS...
+
+`--weights-digest` prints a digest of the model's trainable weights when training ends (to
+compare workers); `--die-at-step` makes the process SIGKILL itself after that many steps in all.
 """
 
 import argparse
+import hashlib
+import os
+import signal
 import sys
 
+import keras
 import tensorflow as tf
 import tensorflow_datasets as tfds
+
+
+class WeightsDigest(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        weights = b"".join(keras.ops.convert_to_numpy(weight).tobytes() for weight in self.model.trainable_weights)
+        print(f"weights digest {hashlib.sha256(weights).hexdigest()}", flush=True)
+
+
+class DieAtStep(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if keras.ops.convert_to_numpy(self.model.optimizer.iterations) >= self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--logical-cpus", type=int, default=1)
     parser.add_argument("--examples", type=int, default=64)
+    parser.add_argument("--weights-digest", action="store_true")
+    parser.add_argument("--die-at-step", type=int)
     parser.add_argument("train_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.logical_cpus > 1:
@@ -22,7 +48,13 @@ def main():
             [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus,
         )
     import train
+    from zoo import training
 
+    extra = [WeightsDigest()] if args.weights_digest else []
+    extra += [DieAtStep(args.die_at_step)] if args.die_at_step else []
+    if extra:
+        train_with_callbacks = training.train
+        training.train = lambda config, callbacks=(): train_with_callbacks(config, [*callbacks, *extra])
     with tfds.testing.mock_data(num_examples=args.examples):
         return train.main([arg for arg in args.train_args if arg != "--"])
 

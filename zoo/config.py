@@ -6,7 +6,7 @@ It imports no TensorFlow, so that the command lines parse their flags (and print
 import dataclasses
 import pathlib
 
-STRATEGIES = ("auto", "mirrored", "one_device")
+STRATEGIES = ("auto", "mirrored", "one_device", "multi_worker")
 PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DEFAULT_EXPORT_DIR = "saved_models"
 DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's

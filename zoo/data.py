@@ -13,6 +13,8 @@ from zoo.errors import UserError, first_line
 SHUFFLE_BUFFER = 10_000
 VALIDATION_PERCENT = 10
 ADAPT_BATCH = 1024
+SHARDING = tf.data.Options()  # over several workers, each reads its share of every split's batches
+SHARDING.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 UNLABELLED = -1  # the label of an example without one (TFDS's own for IMDB's unsupervised split)
 
 
@@ -101,7 +103,7 @@ def load(
                 lambda inputs, labels: (preprocessor(inputs), labels),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return dataset.prefetch(tf.data.AUTOTUNE).with_options(SHARDING)
 
     return Datasets(
         name=name,

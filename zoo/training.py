@@ -22,7 +22,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import compat, transfer
+from zoo import cluster, compat, transfer
 from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
@@ -33,7 +33,8 @@ DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 WARMUP_FRACTION = 0.05
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
 
-compat.apply()  # Keras' fit fails on sparse inputs over several replicas without it
+# Keras' fit fails on sparse inputs over several replicas, and over several workers, without it.
+KERAS_FIXED = compat.apply()
 
 
 def train(config, callbacks=()):
@@ -45,18 +46,20 @@ def train(config, callbacks=()):
     started = time.perf_counter()
     spec = get_model_spec(config.model)
     task = task_for(spec, config)
+    strategy = make_strategy(config.strategy)  # first: a multi-worker one must precede any TF op
     settings = run_settings(spec, config, task)
     model_dir = pathlib.Path(config.model_dir or default_model_dir(spec.name))
-    resumed_run = check_model_dir(model_dir, settings)
-    strategy = make_strategy(config.strategy)
+    worker = cluster.this_worker()
+    backup_dir = cluster.backup_dir(model_dir, worker)
+    resumed_run = check_model_dir(model_dir, settings, backup_dir)
     batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
     if batch_size % replicas:
         raise UserError(
             f"global batch size {batch_size} does not split over {replicas} replicas; "
             f"pick a multiple of {replicas}"
         )
-    print(f"{type(strategy).__name__}: {replicas} replica(s), global batch {batch_size} "
-          f"= {batch_size // replicas} per replica")
+    print(f"{strategy_name(strategy)}: {worker.describe() + ', ' if worker.count > 1 else ''}"
+          f"{replicas} replica(s), global batch {batch_size} = {batch_size // replicas} per replica")
 
     keras.utils.set_random_seed(config.seed)
     source = transfer.load_source(config.init_from) if config.init_from else None
@@ -72,64 +75,66 @@ def train(config, callbacks=()):
     )
     initialization = source and initialize(model, source)
 
-    model_dir.mkdir(parents=True, exist_ok=True)
-    earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
-    _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
-    throughput = ThroughputMeter(batch_size)
-    try:
-        history = trainer.fit(
-            train_batches,
-            validation_data=datasets.validation,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            shuffle=False,  # the tf.data pipeline shuffles
-            callbacks=zoo_callbacks(model_dir, task.monitor, config.max_steps, resumed_run, throughput)
-            + list(callbacks),
-            verbose=progress_verbosity(),
-        )
-        check_converged(history, settings["learning_rate"])
-        validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
-        task.save(trainer, datasets, model_dir)
-    finally:
-        wall_time = earlier_seconds + time.perf_counter() - started
-        _write_json(model_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
+    with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
+        output_dir.mkdir(parents=True, exist_ok=True)
+        earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
+        _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+        throughput = ThroughputMeter(batch_size)
+        try:
+            history = trainer.fit(
+                train_batches,
+                validation_data=datasets.validation,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=False,  # the tf.data pipeline shuffles
+                callbacks=zoo_callbacks(output_dir, backup_dir, task.monitor, config.max_steps, resumed_run, throughput)
+                + list(callbacks),
+                verbose=progress_verbosity(),
+            )
+            check_converged(history, settings["learning_rate"])
+            validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
+            task.save(trainer, datasets, output_dir)
+        finally:
+            wall_time = earlier_seconds + time.perf_counter() - started
+            _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
 
-    summary = {
-        "model": spec.name,
-        "dataset": datasets.name,
-        "modality": spec.modality,
-        "task": spec.task,
-        **task.summary(datasets),
-        "examples": datasets.examples,
-        "parameters": model.count_params(),
-        "hyperparameters": {
-            **settings,
-            "epochs": epochs,
-            "per_replica_batch_size": batch_size // replicas,
-            "steps_per_epoch": steps_per_epoch,
-            "optimizer": spec.optimizer,
-            "learning_rate_schedule": spec.learning_rate_schedule,
-            "weight_decay": spec.weight_decay,
-            "model_args": model_args,
-        },
-        "strategy": type(strategy).__name__,
-        "num_replicas": replicas,
-        "precision_policy": _policy(config.mixed_precision),
-        "jit_compile": jit_compile,
-        "versions": {
-            "zoo": zoo.__version__,
-            **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
-        },
-        "init_from": initialization,
-        "resumed": resumed_run is not None,
-        "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
-        "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
-        "validation_metrics": validation_metrics,
-        "test_metrics": test_metrics,
-        "train_examples_per_second": throughput.examples_per_second(),
-        "wall_time_seconds": wall_time,
-    }
-    _write_json(model_dir / "summary.json", summary)
+        summary = {
+            "model": spec.name,
+            "dataset": datasets.name,
+            "modality": spec.modality,
+            "task": spec.task,
+            **task.summary(datasets),
+            "examples": datasets.examples,
+            "parameters": model.count_params(),
+            "hyperparameters": {
+                **settings,
+                "epochs": epochs,
+                "per_replica_batch_size": batch_size // replicas,
+                "steps_per_epoch": steps_per_epoch,
+                "optimizer": spec.optimizer,
+                "learning_rate_schedule": spec.learning_rate_schedule,
+                "weight_decay": spec.weight_decay,
+                "model_args": model_args,
+            },
+            "strategy": strategy_name(strategy),
+            "num_replicas": replicas,
+            "workers": worker.count,
+            "precision_policy": _policy(config.mixed_precision),
+            "jit_compile": jit_compile,
+            "versions": {
+                "zoo": zoo.__version__,
+                **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
+            },
+            "init_from": initialization,
+            "resumed": resumed_run is not None,
+            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
+            "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
+            "validation_metrics": validation_metrics,
+            "test_metrics": test_metrics,
+            "train_examples_per_second": throughput.examples_per_second(),
+            "wall_time_seconds": wall_time,
+        }
+        _write_json(output_dir / "summary.json", summary)
     print(f"Test metrics: {_format(test_metrics)}; model and summary.json in {model_dir}")
     return summary
 
@@ -165,9 +170,10 @@ def run_settings(spec, config, task):
     return json.loads(json.dumps(settings))  # as run.json will hold them: tuples become lists
 
 
-def check_model_dir(model_dir, settings):
+def check_model_dir(model_dir, settings, backup_dir):
     """Checks that the run can write `model_dir`: never over a finished run, and resuming only
-    the same run. Returns the interrupted run's record when there is one to resume, else None."""
+    the same run. Returns the interrupted run's record when this process has a backup in
+    `backup_dir` to resume from, else None."""
     if model_dir.exists() and not model_dir.is_dir():
         raise UserError(f"--model-dir {model_dir} is a file; pass a folder")
     nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
@@ -178,7 +184,7 @@ def check_model_dir(model_dir, settings):
             f"{model_dir} holds a finished run (summary.json); pass a new --model-dir, "
             "or delete that one to train again"
         )
-    if not (model_dir / "backup").exists():
+    if not backup_dir.exists():
         return None
     try:
         run = json.loads((model_dir / RUN_FILE).read_text())
@@ -241,11 +247,11 @@ def initialize(model, source):
     return {"source": str(source.path), "copied_layers": copied, "new_layers": fresh}
 
 
-def zoo_callbacks(model_dir, monitor, max_steps, resumed_run, throughput):
+def zoo_callbacks(model_dir, backup_dir, monitor, max_steps, resumed_run, throughput):
     """Backups to resume from, the best checkpoint, history, TensorBoard logs and throughput."""
     callbacks = [
         # First, so that an epoch is backed up before anything else records it as done.
-        keras.callbacks.BackupAndRestore(model_dir / "backup", double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(
             model_dir / "checkpoints" / "best.keras",
@@ -273,9 +279,25 @@ def check_converged(history, learning_rate):
 
 
 def make_strategy(name):
-    """A tf.distribute strategy: `auto` and `mirrored` mirror over all local GPUs, else CPUs."""
+    """A tf.distribute strategy: `mirrored` mirrors over all local GPUs, else CPUs;
+    `multi_worker` over every worker that `TF_CONFIG` names; `auto` picks one of those two."""
     if name not in STRATEGIES:
         raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}")
+    workers = cluster.this_worker().count
+    if name == "auto":
+        name = "multi_worker" if workers > 1 else "mirrored"
+    if workers > 1 and name != "multi_worker":
+        raise UserError(
+            f"TF_CONFIG names a cluster of {workers} workers, but --strategy {name} trains on this "
+            "machine alone: pass --strategy multi_worker (or auto), or unset TF_CONFIG"
+        )
+    if name == "multi_worker" and not KERAS_FIXED:
+        raise UserError(
+            f"training over several workers needs zoo/compat.py's fixes to Keras, verified on Keras "
+            f"{compat.VERIFIED_KERAS} only, and this is Keras {keras.__version__}: install keras=={compat.VERIFIED_KERAS}"
+        )
+    if name == "multi_worker":
+        return _multi_worker_strategy()
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(devices[0].name)
@@ -287,6 +309,19 @@ def _mirrored_strategy(devices):
     """One MirroredStrategy per device set and process: a second one would reuse the first's
     collective instance keys, and its all-reduces would fail with shape mismatches."""
     return tf.distribute.MirroredStrategy(list(devices))
+
+
+def strategy_name(strategy):
+    """The strategy's public name: TensorFlow's MultiWorkerMirroredStrategy is a class of
+    another name."""
+    name = type(strategy).__name__
+    return "MultiWorkerMirroredStrategy" if name == "CollectiveAllReduceStrategy" else name
+
+
+@functools.cache
+def _multi_worker_strategy():
+    """The process's MultiWorkerMirroredStrategy: it can be made once, before any TensorFlow op."""
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def use_xla(requested, recipe, strategy):
