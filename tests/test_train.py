@@ -43,9 +43,10 @@ def test_every_model_has_tiny_test_arguments():
     assert sorted(TINY_MODEL_ARGS) == zoo.list_models()
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("name", [name for name in zoo.list_models() if name != "mnist_cnn_small"])
 def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
-    """One device is covered by the real-data runs (test_real_data.py)."""
+    """One device is covered by the real-data runs (test_real_data.py); mnist_cnn_small, which is
+    mnist_cnn's code, by the distillation runs (test_distillation.py)."""
     replicas = 2
     model_dir = tmp_path / "run"
     served = get_task(zoo.get_model_spec(name).task).exportable
@@ -91,16 +92,17 @@ def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
 
 
 @pytest.mark.slow
-def test_one_epoch_of_mnist_cnn_on_real_mnist_reaches_97_percent(real_data_dir, tmp_path):
+def test_a_fifth_of_an_epoch_of_mnist_cnn_on_real_mnist_reaches_95_percent(real_data_dir, tmp_path):
+    """That it learns on real data; what it reaches in full is the benchmark's claim."""
     result = run_train(
-        "--model", "mnist_cnn", "--epochs", "1", "--data-dir", str(real_data_dir),
+        "--model", "mnist_cnn", "--epochs", "1", "--steps-per-epoch", "100", "--data-dir", str(real_data_dir),
         "--model-arg", "filters=8",  # a third of the default width: a minute less of the suite
         "--model-dir", str(tmp_path / "run"), mock=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["dataset"] == "mnist" and summary["epochs_run"] == 1
-    assert summary["test_metrics"]["accuracy"] >= 0.97
+    assert summary["test_metrics"]["accuracy"] >= 0.95
 
 
 class InterruptAfterFirstEpoch(keras.callbacks.Callback):
