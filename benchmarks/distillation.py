@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from run import RESULTS_DIR, machine, machine_slug, saved_model_speed, unused_stem  # noqa: E402
+from run import RESULTS_DIR, machine, saved_model_speed, write_results  # noqa: E402
 from zoo import export, training  # noqa: E402
 from zoo.config import TrainConfig  # noqa: E402
 
@@ -163,12 +163,7 @@ def main(argv=None):
         if teacher:
             result["datasets"][dataset] = measure(dataset, teacher, args)
     result["benchmark_seconds"] = time.perf_counter() - started
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    stem = unused_stem(args.results_dir, f"{machine_slug(facts)}-{result['date']}-distillation")
-    (args.results_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    (args.results_dir / f"{stem}.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"Results in {args.results_dir / stem}.json")
+    write_results(args.results_dir, "distillation", result, markdown(result))
     return 0
 
 

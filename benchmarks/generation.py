@@ -26,7 +26,7 @@ import tensorflow_datasets as tfds
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from run import RESULTS_DIR, _median_seconds, machine, machine_slug, unused_stem  # noqa: E402
+from run import RESULTS_DIR, _median_seconds, machine, write_results  # noqa: E402
 from zoo import export, generate  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
 from zoo.tasks import get_task  # noqa: E402
@@ -138,12 +138,7 @@ def main(argv=None):
     facts = machine()
     result = {"date": datetime.date.today().isoformat(), "machine": facts, **measure(args.model_dir, args.data_dir)}
     result["benchmark_seconds"] = time.perf_counter() - started
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    stem = unused_stem(args.output_dir, f"{machine_slug(facts)}-{result['date']}-{result['model']}")
-    (args.output_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    (args.output_dir / f"{stem}.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"Results in {args.output_dir / stem}.json")
+    write_results(args.output_dir, result["model"], result, markdown(result))
     return 0
 
 

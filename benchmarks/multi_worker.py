@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from run import RESULTS_DIR, machine, machine_slug, unused_stem  # noqa: E402
+from run import RESULTS_DIR, machine, write_results  # noqa: E402
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BATCH_SIZE = 128
@@ -85,12 +85,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     facts = machine()
     result = {"date": datetime.date.today().isoformat(), "machine": facts, **measure(args)}
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    stem = unused_stem(args.results_dir, f"{machine_slug(facts)}-{result['date']}-multi_worker")
-    (args.results_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    (args.results_dir / f"{stem}.md").write_text(markdown(result))
-    print(markdown(result))
-    print(f"Results in {args.results_dir / stem}.json")
+    write_results(args.results_dir, "multi_worker", result, markdown(result))
     return 0
 
 

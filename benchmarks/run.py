@@ -346,6 +346,17 @@ def plot(runs, path_prefix):
     return paths
 
 
+def write_results(output_dir, name, result, table):
+    """Writes `result` (with its `machine` and `date`) and its Markdown `table` as
+    <machine>-<date>-<name>.json and .md in `output_dir`, never over earlier results; prints both."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stem = unused_stem(output_dir, f"{machine_slug(result['machine'])}-{result['date']}-{name}")
+    (output_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
+    (output_dir / f"{stem}.md").write_text(table)
+    print(table)
+    print(f"Results in {output_dir / stem}.json")
+
+
 def unused_stem(output_dir, stem):
     """`stem`, or `stem-2`, `stem-3`, ... if results under it exist: a run never overwrites another."""
     candidate, number = stem, 1

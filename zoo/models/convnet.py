@@ -5,9 +5,7 @@ from keras import layers
 
 from zoo.registry import register_model
 
-
-@register_model(
-    "mnist_cnn",
+MNIST_RECIPE = dict(
     modality="image",
     dataset="mnist",
     serving_input="image",
@@ -17,6 +15,9 @@ from zoo.registry import register_model
     learning_rate=3e-3,
     weight_decay=1e-4,
 )
+
+
+@register_model("mnist_cnn", **MNIST_RECIPE)
 def mnist_cnn(
     input_shape=(28, 28, 1),
     num_classes=10,
@@ -36,17 +37,7 @@ def mnist_cnn(
     return convnet("mnist_cnn", input_shape, num_classes, filters, convs_per_stage, max_shift, dropout)
 
 
-@register_model(
-    "mnist_cnn_small",
-    modality="image",
-    dataset="mnist",
-    serving_input="image",
-    epochs=5,
-    batch_size=128,
-    optimizer="adamw",
-    learning_rate=3e-3,
-    weight_decay=1e-4,
-)
+@register_model("mnist_cnn_small", **MNIST_RECIPE)  # the same recipe, for a fair comparison
 def mnist_cnn_small(
     input_shape=(28, 28, 1),
     num_classes=10,
