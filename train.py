@@ -35,7 +35,16 @@ def parse_args(argv):
     parser.add_argument("--model", help="registered model name (see --list)")
     parser.add_argument("--list", nargs="?", const="*", metavar="PATTERN",
                         help="list the models matching an fnmatch pattern, then exit")
-    parser.add_argument("--dataset", help="TFDS dataset of the model's modality (default: the model's)")
+    parser.add_argument("--dataset",
+                        help="TFDS dataset of the model's modality (default: the model's), or your own: "
+                             "a folder with one subfolder per class, or a CSV file")
+    parser.add_argument("--csv-columns", metavar="INPUT,LABEL",
+                        help="a CSV dataset's input (text, or image path) and label columns "
+                             "(default: text,label or image,label)")
+    parser.add_argument("--validation-fraction", type=float,
+                        help="own data without a validation/ folder: the part of it drawn for validation (default: 0.1)")
+    parser.add_argument("--test-fraction", type=float,
+                        help="own data without train/ and test/ folders: the part of it drawn for testing (default: 0.1)")
     parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
     parser.add_argument("--download", action="store_true",
                         help="let TFDS download and prepare the dataset if it is missing")
@@ -127,6 +136,9 @@ def main(argv=None):
             temperature=args.temperature,
             distillation_weight=args.distillation_weight,
             unlabelled_split=args.unlabelled_split,
+            csv_columns=args.csv_columns,
+            validation_fraction=args.validation_fraction,
+            test_fraction=args.test_fraction,
         )
         from zoo import cluster, export, training
 

@@ -37,6 +37,9 @@ class TrainConfig:
     temperature: float | None = None  # None: the distillation default
     distillation_weight: float | None = None  # None: the distillation default
     unlabelled_split: str | None = None  # examples the teacher labels for distillation
+    csv_columns: str | None = None  # own data: "INPUT,LABEL" columns of a CSV file
+    validation_fraction: float | None = None  # own data without a validation/ folder
+    test_fraction: float | None = None  # own data without a test/ folder
 
 
 def default_model_dir(model_name):

@@ -1,4 +1,5 @@
-"""TFDS to batches: a dataset's supervised splits as tf.data pipelines, text vectorized on the way."""
+"""Data to batches: a TFDS dataset's supervised splits, or one's own folder or CSV file's (see
+`zoo.own_data`), as tf.data pipelines, text vectorized on the way."""
 
 import dataclasses
 
@@ -7,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from zoo import own_data
 from zoo.console import progress_verbosity
 from zoo.errors import UserError, first_line
 
@@ -25,6 +27,8 @@ class Datasets:
     `preprocessor` turns raw inputs into model inputs (the adapted text preprocessor,
     None for images, whose rescaling is inside the model); it travels with the saved model.
     `examples` counts each split's examples, so that evaluations can be checked against it.
+    `raw_test` is the test split's (raw input, label) examples, unbatched: what a model with
+    its preprocessor inside is evaluated on (`zoo.evaluate`).
     """
 
     name: str
@@ -35,6 +39,7 @@ class Datasets:
     input_shape: tuple
     preprocessor: keras.layers.Layer | None
     examples: dict
+    raw_test: tf.data.Dataset
 
 
 def load(
@@ -52,8 +57,12 @@ def load(
     adapt=True,
     apply_preprocessor=True,
     download=False,
+    own=None,
+    input_shape=None,
 ):
-    """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own).
+    """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own),
+    or, when `name` is a folder or CSV file, as `zoo.own_data` reads it: `own` holds how (its
+    `settings`), and images are resized to `input_shape`.
 
     Every split is held in memory, read whole once up front (see `_in_memory`). The training
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
@@ -66,16 +75,16 @@ def load(
     apart as `train_unlabelled`). Only `download=True` lets TFDS fetch data; otherwise missing
     data is a `UserError`.
     """
-    builder = _builder(name, data_dir, modality)
-    if download:
-        _download(builder)
-    input_key, label_key = builder.info.supervised_keys
+    if own is not None:
+        if unlabelled_split:
+            raise UserError("--unlabelled-split names a split of a TFDS dataset; your own data has none")
+        opened, class_names = own_data.read(name, modality, seed=seed, input_shape=input_shape, **own)
+        input_shape = input_shape if modality == "image" else ()
+    else:
+        opened, class_names, input_shape = _tfds_splits(
+            name, modality, data_dir, seed, download, [train_split, validation_split, test_split, unlabelled_split]
+        )
     raw, examples = {}, {}
-    splits = _splits(builder, train_split, validation_split, test_split)
-    if unlabelled_split:
-        splits["unlabelled"] = unlabelled_split
-    # Every split is opened, so its name checked, before any is read.
-    opened = {role: _read(builder, split, shuffle=role == "train", seed=seed) for role, split in splits.items()}
     for role, dataset in opened.items():
         raw[role], examples[role] = _in_memory(dataset)
     shuffle_buffer = SHUFFLE_BUFFER
@@ -110,11 +119,28 @@ def load(
         train=batches(raw["train"], training=True),
         validation=batches(raw["validation"], training=False),
         test=batches(raw["test"], training=False),
-        class_names=list(builder.info.features[label_key].names),
-        input_shape=tuple(builder.info.features[input_key].shape),
+        class_names=list(class_names),
+        input_shape=tuple(input_shape),
         preprocessor=preprocessor,
         examples=examples,
+        raw_test=raw["test"],
     )
+
+
+def _tfds_splits(name, modality, data_dir, seed, download, split_names):
+    """(splits, class names, input shape) of TFDS dataset `name`: its train, validation, test
+    and, if named, unlabelled splits, opened (so each name checked) but not read."""
+    builder = _builder(name, data_dir, modality)
+    if download:
+        _download(builder)
+    input_key, label_key = builder.info.supervised_keys
+    train_split, validation_split, test_split, unlabelled_split = split_names
+    splits = _splits(builder, train_split, validation_split, test_split)
+    if unlabelled_split:
+        splits["unlabelled"] = unlabelled_split
+    opened = {role: _read(builder, split, shuffle=role == "train", seed=seed) for role, split in splits.items()}
+    features = builder.info.features
+    return opened, features[label_key].names, features[input_key].shape
 
 
 def _builder(name, data_dir, modality):

@@ -22,7 +22,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import cluster, compat, transfer
+from zoo import cluster, compat, own_data, transfer
 from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
@@ -142,14 +142,18 @@ def train(config, callbacks=()):
 def run_settings(spec, config, task):
     """What defines the run, checked before any data is loaded: the recipe with the model's
     defaults filled in, the task's settings, and the builder arguments, tried on a throwaway build."""
-    given_data_args = sorted(set(config.model_args) & set(DATA_DERIVED_ARGS))
+    dataset = config.dataset or spec.dataset
+    own = own_data.settings(dataset, config.csv_columns, config.validation_fraction, config.test_fraction)
+    data_derived = ("num_classes",) if own else DATA_DERIVED_ARGS  # own images are resized to the model's
+    given_data_args = sorted(set(config.model_args) & set(data_derived))
     if given_data_args:
         raise UserError(
             f"{', '.join(given_data_args)}: set from the dataset, drop from --model-arg"
         )
     settings = {
         "model": spec.name,
-        "dataset": config.dataset or spec.dataset,
+        "dataset": dataset,
+        "own_data": own,
         "model_args": spec.resolve_args(**config.model_args),
         **{name: getattr(spec, name) if getattr(config, name) is None else getattr(config, name)
            for name in ("epochs", "batch_size", "learning_rate")},

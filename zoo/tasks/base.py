@@ -32,6 +32,8 @@ class Task:
             preprocessor=spec.make_preprocessor(settings["model_args"]) if preprocessor is None else preprocessor,
             adapt=preprocessor is None,
             download=config.download,
+            own=settings["own_data"],
+            input_shape=settings["model_args"].get("input_shape"),
             **options,
         )
 
