@@ -233,12 +233,12 @@ def adapted(vectorizer, texts):
     `str.splitlines()`, which also splits on '\\x85', '\\u2028' and other characters that real
     reviews hold inside tokens, and the reloaded vocabulary is then broken.
     """
-    vectorizer.adapt(_with_progress(texts.batch(ADAPT_BATCH), "Adapting the vocabulary on the training split"))
+    vectorizer.adapt(with_progress(texts.batch(ADAPT_BATCH), "Adapting the vocabulary on the training split"))
     vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
     return type(vectorizer).from_config({**vectorizer.get_config(), "vocabulary": vocabulary})
 
 
-def _with_progress(dataset, title):
+def with_progress(dataset, title):
     """Yields `dataset`'s batches while a Keras progress bar counts them."""
     steps = int(dataset.cardinality())
     print(title)

@@ -1,10 +1,12 @@
 """Export a trained model dir as a SavedModel that TensorFlow Serving loads as it is.
 
-    python -m zoo.export --model-dir runs/mnist_cnn [--export-dir saved_models] [--name NAME]
+    python -m zoo.export --model-dir runs/mnist_cnn [--export-dir saved_models] [--name NAME] [--checkpoint best]
 
 Layout: `EXPORT_DIR/NAME/VERSION/` with integer versions, each written in a hidden staging
 folder and renamed into place when complete, so Serving never sees a partial version; and
-`EXPORT_DIR/models.config`, a ModelServerConfig listing every exported model.
+`EXPORT_DIR/models.config`, a ModelServerConfig listing every exported model. Each version's
+`assets.extra/` holds Serving's warm-up requests and the run's `summary.json` (what it was trained
+on, its class names: what `zoo.evaluate` needs to check the export).
 """
 
 import argparse
@@ -32,14 +34,16 @@ from zoo.tasks import get_task
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 WARMUP_BATCH_SIZES = (1, 4)
+CHECKPOINTS = {"last": "model.keras", "best": "checkpoints/best.keras"}  # raw inputs in, both
 
 
-def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
-    """Exports the finished run in `model_dir` as the next version of `name` (default: the
-    model's registered name); returns the version folder. Existing versions are never touched."""
+def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
+    """Exports the finished run in `model_dir` (its final model, or with `checkpoint="best"` its
+    best-validation checkpoint) as the next version of `name` (default: the model's registered
+    name); returns the version folder. Existing versions are never touched."""
     if name is not None and not NAME_PATTERN.match(name):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
-    summary, model = load_run(model_dir)
+    summary, model = load_run(model_dir, checkpoint)
     spec = get_model_spec(summary["model"])
     name = name or spec.name
     archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)
@@ -50,6 +54,7 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
     try:
         archive.write_out(str(staging), verbose=False)
         write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
+        (staging / "assets.extra" / "summary.json").write_text(json.dumps({**summary, "checkpoint": checkpoint}, indent=2))
         version_dir = publish(staging, model_base)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -58,9 +63,10 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None):
     return version_dir
 
 
-def load_run(model_dir):
-    """The finished run's summary and its `model.keras`, for export: a missing or broken file, or a
-    run whose task is not served (pretraining), is a `UserError`."""
+def load_run(model_dir, checkpoint="last"):
+    """The finished run's summary and its `model.keras` (or, `checkpoint="best"`, its
+    `checkpoints/best.keras`): a missing or broken file, or a run whose task is not served
+    (pretraining), is a `UserError`."""
     model_dir = pathlib.Path(model_dir)
     if not (model_dir / "summary.json").exists():
         raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
@@ -73,7 +79,7 @@ def load_run(model_dir):
         with warnings.catch_warnings():
             # keras-hub tasks compile themselves when rebuilt; the saved ones hold no optimizer.
             warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
-            model = keras.saving.load_model(model_dir / "model.keras")
+            model = keras.saving.load_model(model_dir / CHECKPOINTS[checkpoint])
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise _damaged(model_dir, error) from None
     return summary, model
@@ -160,9 +166,11 @@ def main(argv=None):
     parser.add_argument("--model-dir", required=True, help="a finished train.py run")
     parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
     parser.add_argument("--name", help="model name under the export dir (default: the model's)")
+    parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
+                        help="the run's final model, or its best-validation checkpoint")
     args = parser.parse_args(argv)
     try:
-        print(f"Exported {export(args.model_dir, args.export_dir, args.name)}")
+        print(f"Exported {export(args.model_dir, args.export_dir, args.name, args.checkpoint)}")
     except UserError as error:
         print(f"zoo.export: error: {error}", file=sys.stderr)
         return 2

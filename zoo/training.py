@@ -70,7 +70,7 @@ def train(config, callbacks=()):
         datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
     )
     jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
-    model, trainer = compiled_model(
+    model, trainer, saved_model = compiled_model(
         spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile, datasets
     )
     initialization = source and initialize(model, source)
@@ -87,13 +87,14 @@ def train(config, callbacks=()):
                 epochs=epochs,
                 steps_per_epoch=steps_per_epoch,
                 shuffle=False,  # the tf.data pipeline shuffles
-                callbacks=zoo_callbacks(output_dir, backup_dir, task.monitor, config.max_steps, resumed_run, throughput)
-                + list(callbacks),
+                callbacks=zoo_callbacks(
+                    output_dir, backup_dir, task.monitor, saved_model, config.max_steps, resumed_run, throughput
+                ) + list(callbacks),
                 verbose=progress_verbosity(),
             )
             check_converged(history, settings["learning_rate"])
             validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
-            task.save(trainer, datasets, output_dir)
+            task.report(task.save(trainer, datasets, output_dir), datasets, output_dir)
         finally:
             wall_time = earlier_seconds + time.perf_counter() - started
             _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
@@ -229,8 +230,9 @@ def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None):
 
 
 def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_compile, datasets):
-    """The model built under `strategy` in the run's precision policy, and what trains it (the
-    model itself, or one around it: see `Task.training_model`), compiled for `task`."""
+    """The model built under `strategy` in the run's precision policy, what trains it (the model
+    itself, or one around it: see `Task.training_model`) compiled for `task`, and what
+    `model.keras` will hold (raw inputs in), sharing its weights."""
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_policy(settings["mixed_precision"]))
     try:
@@ -238,9 +240,10 @@ def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_
             model = spec.build(**model_args)
             trainer = task.training_model(model, datasets)
             task.compile(trainer, make_optimizer(spec, settings["learning_rate"], total_steps), jit_compile)
+            saved_model = task.saved_model(trainer, datasets)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-    return model, trainer
+    return model, trainer, saved_model
 
 
 def initialize(model, source):
@@ -251,14 +254,16 @@ def initialize(model, source):
     return {"source": str(source.path), "copied_layers": copied, "new_layers": fresh}
 
 
-def zoo_callbacks(model_dir, backup_dir, monitor, max_steps, resumed_run, throughput):
-    """Backups to resume from, the best checkpoint, history, TensorBoard logs and throughput."""
+def zoo_callbacks(model_dir, backup_dir, monitor, saved_model, max_steps, resumed_run, throughput):
+    """Backups to resume from, the best checkpoint (of `saved_model`, raw inputs in), history,
+    TensorBoard logs and throughput."""
     callbacks = [
         # First, so that an epoch is backed up before anything else records it as done.
         keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.ModelCheckpoint(
+        SavedModelCheckpoint(
             model_dir / "checkpoints" / "best.keras",
+            saved_model,
             monitor=monitor,
             mode="max",
             save_best_only=True,
@@ -384,6 +389,19 @@ class ThroughputMeter(keras.callbacks.Callback):
         else:
             return None
         return steps * self.global_batch_size / seconds
+
+
+class SavedModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keras' checkpoint callback saving `saved_model`, what `model.keras` holds (raw inputs in,
+    no optimizer), rather than the model `fit` trains (token ids in, or a distiller), so that the
+    best checkpoint is evaluated and exported as the final model is."""
+
+    def __init__(self, filepath, saved_model, **kwargs):
+        super().__init__(filepath, **kwargs)
+        self.saved_model = saved_model
+
+    def set_model(self, model):
+        super().set_model(self.saved_model)
 
 
 class StopAtStep(keras.callbacks.Callback):

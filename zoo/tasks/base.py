@@ -62,8 +62,16 @@ class Task:
         raise NotImplementedError
 
     def save(self, model, datasets, model_dir):
-        """Writes the finished run's models into `model_dir`: `model.keras` for all tasks."""
-        self.saved_model(model, datasets).save(model_dir / "model.keras")
+        """Writes the finished run's models into `model_dir`: `model.keras` for all tasks.
+        Returns the model `model.keras` holds."""
+        saved = self.saved_model(model, datasets)
+        saved.save(model_dir / "model.keras")
+        return saved
+
+    def report(self, saved_model, datasets, model_dir):
+        """Writes the evaluation report of `saved_model` (what `save` returned) on the whole test
+        split into `model_dir` (`zoo.evaluate`): a classifier's per-class scores, confusion matrix
+        and mistakes; nothing for the other tasks."""
 
     def summary(self, datasets):
         """The task's own fields in summary.json."""

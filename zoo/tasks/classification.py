@@ -4,6 +4,8 @@ probabilities out (the builders end in a softmax)."""
 import keras
 import tensorflow as tf
 
+from zoo import evaluate
+from zoo.own_data import decode_image
 from zoo.predict import IMAGE_BYTES_SIGNATURE
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
@@ -35,6 +37,9 @@ class Classification(Task):
     def serving_archive(self, model, serving_input, summary):
         return serving_archive(model, serving_input, summary["class_names"])
 
+    def report(self, saved_model, datasets, model_dir):
+        evaluate.write_report(evaluate.keras_predict(saved_model), datasets.raw_test, datasets.class_names, model_dir)
+
     def summary(self, datasets):
         return {"class_names": datasets.class_names}
 
@@ -59,17 +64,13 @@ def serving_archive(model, serving_input, class_names):
     archive.track(model)
     archive.add_endpoint("serving_default", predict, input_signature=[input_spec])
     if serving_input == "image":
-
-        def decode(image_bytes):
-            """Any size of PNG, JPEG, GIF or BMP, resized (bilinear) to the model's input."""
-            image = tf.io.decode_image(image_bytes, channels=image_shape[-1], expand_animations=False)
-            image = tf.image.resize(image, image_shape[:2])
-            return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
-
         archive.add_endpoint(
             IMAGE_BYTES_SIGNATURE,
             lambda image_bytes: predict(
-                tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec(image_shape, tf.uint8))
+                tf.map_fn(
+                    lambda one_image: decode_image(one_image, image_shape), image_bytes,
+                    fn_output_signature=tf.TensorSpec(image_shape, tf.uint8),
+                )
             ),
             input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")],
         )

@@ -106,6 +106,10 @@ class Distillation(Task):
         """The student alone, with raw inputs in, like any classifier's."""
         return inference_model(self.student)
 
+    def report(self, saved_model, datasets, model_dir):
+        """The student's report, as a classifier's."""
+        self.student_task.report(saved_model, datasets, model_dir)
+
     def summary(self, datasets):
         distillation = {**self.settings()["distillation"], "teacher_test_metrics": self.teacher_metrics}
         return {**self.student_task.summary(datasets), "distillation": distillation}

@@ -41,8 +41,9 @@ class MaskedLM(Task):
     def save(self, model, datasets, model_dir):
         """`model.keras`, and the encoder with its vocabulary as a keras-hub preset folder:
         what `--init-from` starts a fine-tuning run from."""
-        super().save(model, datasets, model_dir)
+        saved = super().save(model, datasets, model_dir)
         transfer.save_preset(model.backbone, datasets.preprocessor, model_dir / transfer.RUN_PRESET)
+        return saved
 
     def summary(self, datasets):
         return {"mask_rate": MASK_RATE, "vocabulary_size": len(datasets.preprocessor.get_vocabulary())}
