@@ -18,9 +18,11 @@ setup(
         "tensorboard",
         # Protos for TF Serving's warm-up requests and models.config.
         "tensorflow-serving-api",
+        # The evaluation report's confusion matrix and mistakes (zoo.evaluate).
+        "matplotlib",
     ],
     extras_require={
-        "test": ["pytest", "matplotlib", "psutil"],
+        "test": ["pytest", "psutil"],
         "benchmarks": ["matplotlib", "psutil"],
     },
 )

@@ -82,6 +82,15 @@ def exported_and_served(name, model_dir, export_dir, data_dir, tmp_path):
     return served, probabilities
 
 
+def check_evaluation(model_dir, summary):
+    """The run's evaluation report covers the whole test split, with the accuracy Keras measured."""
+    evaluation = json.loads((model_dir / "evaluation.json").read_text())
+    assert evaluation["examples"] == summary["examples"]["test"] == sum(map(sum, evaluation["confusion_matrix"]))
+    assert evaluation["accuracy"] == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
+    assert evaluation["class_names"] == summary["class_names"] and (model_dir / "confusion_matrix.png").exists()
+    return evaluation
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in zoo.list_models() if name not in STUDENTS_ONLY])
 def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_run, tmp_path):
@@ -111,8 +120,14 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
             assert text.startswith("This movie") and len(text.strip()) <= 31
         return
     assert probabilities.shape[1] == len(summary["class_names"])
+    evaluation = check_evaluation(model_dir, summary)
 
     if summary["modality"] == "image":
+        # What is deployed, through its serving_default, gives the report the run wrote.
+        run("-m", "zoo.evaluate", "--model-dir", str(export_dir / name / "1"), "--data-dir", str(real_data_dir),
+            "--output-dir", str(tmp_path / "evaluation"))
+        served_evaluation = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+        assert served_evaluation["confusion_matrix"] == evaluation["confusion_matrix"]
         image = tmp_path / "digit.png"
         image.write_bytes(tf.io.encode_png(tf.constant(real_inputs(name, real_data_dir)[0])).numpy())
         given = [str(image)]
@@ -144,6 +159,7 @@ def test_distil_export_reload_and_predict_on_real_data(student, real_data_dir, r
 
     _, probabilities = exported_and_served(student, model_dir, tmp_path / "exported", real_data_dir, tmp_path)
     assert probabilities.shape[1] == len(summary["class_names"])
+    check_evaluation(model_dir, summary)
 
 
 @pytest.mark.slow

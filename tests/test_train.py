@@ -85,8 +85,13 @@ def test_train_py_end_to_end_on_mock_data_with_two_replicas(name, tmp_path):
     raw = (np.zeros((2, 28, 28, 1), np.uint8) if summary["modality"] == "image"
            else tf.constant(["a fine film", "dull"]))
     outputs = model.predict(raw, verbose=0)
+    best = keras.saving.load_model(model_dir / "checkpoints" / "best.keras")  # raw inputs in too
+    assert best.predict(raw, verbose=0).shape == outputs.shape
     if name in classifiers():
         assert outputs.shape == (2, len(summary["class_names"]))
+        evaluation = json.loads((model_dir / "evaluation.json").read_text())
+        assert evaluation["examples"] == 64 and sum(map(sum, evaluation["confusion_matrix"])) == 64
+        assert evaluation["accuracy"] == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
     else:  # a causal LM: next-token logits at every position
         assert (outputs.shape[0], outputs.shape[-1]) == (2, model.backbone.vocabulary_size)
 

@@ -131,7 +131,7 @@ def _csv(path, modality, input_shape, columns):
     inputs, labels = columns if indices[0] < indices[1] else columns[::-1]
     labels = [label.decode() for label in labels]
     if "" in labels:
-        raise UserError(f"{path}: row {labels.index('') + 2} has no {names[1]!r} label")
+        raise UserError(f"{path}: row {labels.index('') + 2} has no label (column {names[1]!r})")
     class_names = sorted(set(labels), key=lambda name: (int(name), "") if name.lstrip("-").isdigit() else (np.inf, name))
     if len(class_names) < 2:
         raise UserError(f"{path} holds {len(class_names)} class label(s): a classifier needs at least two")
