@@ -95,7 +95,11 @@ def test_two_workers_train_in_step_and_only_the_chief_writes(tmp_path):
     assert (summary["workers"], summary["num_replicas"], summary["epochs_run"]) == (2, 2, 2)
     assert summary["test_metrics"]["examples"] == summary["examples"]["test"]  # both workers' shares
     assert sorted(path.name for path in model_dir.iterdir()) == [
-        "checkpoints", "history.csv", "logs", "model.keras", "run.json", "summary.json"]
+        "checkpoints", "confusion_matrix.png", "evaluation.json", "history.csv", "logs", "mistakes.png", "model.keras",
+        "run.json", "summary.json"]
+    evaluation = json.loads((model_dir / "evaluation.json").read_text())  # the chief's, over the whole split
+    assert evaluation["examples"] == summary["examples"]["test"]
+    assert evaluation["accuracy"] == pytest.approx(summary["test_metrics"]["accuracy"], abs=1e-6)
     assert list((tmp_path / "exported" / "mnist_cnn").iterdir()) == [tmp_path / "exported" / "mnist_cnn" / "1"]
     assert not list((tmp_path / "tmp-worker-1").glob("zoo-worker-*")), "the other worker's files are gone"
 

@@ -151,6 +151,15 @@ def test_a_seeded_split_is_disjoint_complete_and_repeatable(tmp_path):
     assert as_read(path, "text", seed=2)[0]["test"] != first["test"]
 
 
+def test_csv_labels_sort_as_numbers_when_all_are_integers(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("label,text\n" + "".join(f"{label},text {i}\n" for i, label in enumerate(["10", "2", "1"] * 10)))
+    splits, class_names = as_read(path, "text")
+    assert class_names == ["1", "2", "10"]
+    assert all(text.split()[1] in {b"%d" % i for i in range(30) if ["10", "2", "1"][i % 3] == class_names[label]}
+               for split in splits.values() for text, label in split)
+
+
 def test_train_and_test_folders_are_the_splits_and_validation_is_drawn_from_train(tmp_path):
     for split, count in (("train", 10), ("test", 4)):
         for name in ("cat", "dog"):

@@ -132,10 +132,11 @@ def _csv(path, modality, input_shape, columns):
     labels = [label.decode() for label in labels]
     if "" in labels:
         raise UserError(f"{path}: row {labels.index('') + 2} has no label (column {names[1]!r})")
-    class_names = sorted(set(labels), key=lambda name: (int(name), "") if name.lstrip("-").isdigit() else (np.inf, name))
+    class_names = _sorted_labels(set(labels))
     if len(class_names) < 2:
         raise UserError(f"{path} holds {len(class_names)} class label(s): a classifier needs at least two")
-    label_ids = np.array([class_names.index(label) for label in labels], np.int64)
+    ids = {name: number for number, name in enumerate(class_names)}
+    label_ids = np.array([ids[label] for label in labels], np.int64)
     if modality == "text":
         return _cached(tf.data.Dataset.from_tensor_slices((inputs, label_ids)), ()), class_names
     files = [str(path.parent / name.decode()) for name in inputs]
@@ -143,6 +144,14 @@ def _csv(path, modality, input_shape, columns):
         lambda file, label: (decode_image(tf.io.read_file(file), input_shape), label)
     )
     return _cached(dataset, files), class_names
+
+
+def _sorted_labels(labels):
+    """`labels` sorted as numbers if they are all integers (2 before 10), else as strings."""
+    try:
+        return sorted(labels, key=int)
+    except ValueError:
+        return sorted(labels)
 
 
 def _cached(dataset, image_files):
