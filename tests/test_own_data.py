@@ -137,6 +137,23 @@ def test_images_reach_the_model_as_its_pixels_whatever_their_size_and_channels(t
     assert all(np.abs(image.astype(int) - gray).max() <= 1 for image in images if not np.array_equal(image, gray))
 
 
+def test_a_csv_file_of_image_paths_reads_the_images_relative_to_it(tmp_path):
+    for index in range(10):
+        write_png(tmp_path / "images" / f"{index}.png", np.full((20 + index, 30, 3), index * 20, np.uint8))
+    (tmp_path / "labels.csv").write_text(
+        "file,digit\n" + "".join(f"images/{index}.png,{'odd' if index % 2 else 'even'}\n" for index in range(10)))
+    splits, class_names = as_read(tmp_path / "labels.csv", csv_columns="file,digit")
+    assert class_names == ["even", "odd"]
+    examples = [example for split in splits.values() for example in split]
+    assert sorted((int(image[0, 0, 0]), label) for image, label in examples) == [
+        (index * 20, index % 2) for index in range(10)]  # gray level 20 * index: equal channels stay as they are
+    assert all(image.shape == (28, 28, 1) for image, _ in examples)
+
+    (tmp_path / "images" / "3.png").write_bytes(b"broken")
+    with pytest.raises(own_data.UserError, match=f"^{tmp_path / 'images' / '3.png'}: not an image"):
+        as_read(tmp_path / "labels.csv", csv_columns="file,digit")
+
+
 def test_a_seeded_split_is_disjoint_complete_and_repeatable(tmp_path):
     path = tmp_path / "texts.csv"
     path.write_text("text,label\n" + "".join(f"text {i},{'b' if i % 3 else 'a'}\n" for i in range(100)))
