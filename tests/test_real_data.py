@@ -114,10 +114,10 @@ def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_
     if summary["task"] == "causal_lm":
         first, again, _ = served["generated"]
         assert first == again and first[0].startswith("This movie")
-        for path in (model_dir, export_dir / name):
-            text = run("-m", "zoo.generate", "--model-dir", str(path), "--prompt", "This movie", "--max-length", "32",
-                       "--seed", "1")
-            assert text.startswith("This movie") and len(text.strip()) <= 31
+        # The export, as deployed (a model dir and its export write the same text: test_generate.py).
+        text = run("-m", "zoo.generate", "--model-dir", str(export_dir / name), "--prompt", "This movie",
+                   "--max-length", "32", "--seed", "1")
+        assert text.startswith("This movie") and len(text.strip()) <= 31
         return
     assert probabilities.shape[1] == len(summary["class_names"])
     evaluation = check_evaluation(model_dir, summary)
