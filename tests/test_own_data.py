@@ -16,7 +16,7 @@ import tensorflow_datasets as tfds
 
 import train
 from conftest import REPO_ROOT
-from zoo import own_data
+from zoo import data, own_data
 from zoo.predict import predict
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -189,6 +189,17 @@ def test_train_and_test_folders_are_the_splits_and_validation_is_drawn_from_trai
     assert all(text.startswith(b"test") for text, _ in splits["test"])
     assert all(text.startswith(b"train") for role in ("train", "validation") for text, _ in splits[role])
     assert all(text.split()[1] == [b"cat", b"dog"][label] for split in splits.values() for text, label in split)
+
+
+def test_training_batches_mix_the_classes_that_files_hold_in_order(tmp_path, monkeypatch):
+    for name in ("cat", "dog"):
+        (tmp_path / name).mkdir()
+        for index in range(100):
+            (tmp_path / name / f"{index}.txt").write_text(f"{name} {index}")
+    monkeypatch.setattr(data, "SHUFFLE_BUFFER", 4)  # what TFDS data, shuffled in its files, gets
+    datasets = data.load(str(tmp_path), "text", batch_size=20, own=own_data.settings(str(tmp_path)))
+    first_batches = [labels for _, labels in datasets.train.take(3).as_numpy_iterator()]
+    assert all(0 < labels.sum() < len(labels) for labels in first_batches), first_batches
 
 
 def bad_folders(root):

@@ -87,7 +87,8 @@ def load(
     raw, examples = {}, {}
     for role, dataset in opened.items():
         raw[role], examples[role] = _in_memory(dataset)
-    shuffle_buffer = SHUFFLE_BUFFER
+    # TFDS files come shuffled; own files come class by class, and need a full shuffle to mix.
+    shuffle_buffer = SHUFFLE_BUFFER if own is None else examples["train"]
     if unlabelled_split:
         without_labels = raw.pop("unlabelled").map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
         examples["train_unlabelled"] = examples.pop("unlabelled")
