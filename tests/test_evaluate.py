@@ -3,7 +3,9 @@ confusion matrix PNG has its size, the mistakes are the most confident ones; a r
 best checkpoint) and its export give the same report as the run wrote; bad input is one line."""
 
 import json
+import shutil
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -113,6 +115,14 @@ def test_a_run_and_its_export_give_the_report_the_run_wrote(name, mock_runs, tmp
     assert exported["confusion_matrix"] == best["confusion_matrix"]
     assert exported["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
     assert json.loads((best_export / "assets.extra" / "summary.json").read_text())["checkpoint"] == "best"
+
+
+def test_a_best_checkpoint_of_token_ids_from_an_older_zoo_is_a_one_line_error(mock_runs, tmp_path, capsys):
+    old_run = tmp_path / "old_run"
+    shutil.copytree(mock_runs["ngram_text"][0], old_run)
+    keras.Sequential([keras.Input((300,)), keras.layers.Dense(2)]).save(old_run / "checkpoints" / "best.keras")
+    assert evaluate.main(["--model-dir", str(old_run), "--checkpoint", "best"]) == 2
+    assert "best.keras takes token ids, not texts: it predates" in capsys.readouterr().err
 
 
 def test_evaluation_on_data_of_other_classes_or_flags_without_data_are_one_line_errors(mock_runs, capsys):

@@ -178,13 +178,19 @@ def load_classifier(path, checkpoint="last"):
     read by Keras, or of an exported model (a version folder, else the highest version), read by
     TensorFlow alone and run through its `serving_default`, the run's summary from its assets."""
     path = pathlib.Path(path)
-    if not (path / "summary.json").exists() and path.is_dir() and not path.name.startswith("."):
-        if (path / "saved_model.pb").exists() or any(child.name.isdigit() for child in path.iterdir()):
-            if checkpoint != "last":
-                raise UserError("--checkpoint best applies to a run dir; an export holds one model")
-            return _saved_model_classifier(latest_version(path))
+    if is_export(path):
+        if checkpoint != "last":
+            raise UserError("--checkpoint best applies to a run dir; an export holds one model")
+        return _saved_model_classifier(latest_version(path))
     summary, model = export.load_run(path, checkpoint)
     return keras_predict(model), summary
+
+
+def is_export(path):
+    """Whether `path` is an exported model's version folder, or the folder of its versions."""
+    if (path / "saved_model.pb").exists():
+        return True
+    return path.is_dir() and not (path / "summary.json").exists() and any(child.name.isdigit() for child in path.iterdir())
 
 
 def _saved_model_classifier(version_dir):
@@ -230,7 +236,7 @@ def default_output_dir(model_dir, summary, checkpoint, dataset):
     """The run dir itself when evaluated as trained; else a folder of its own, named after what
     differs, beside the run's files or under `evaluations/` for an export."""
     parts = (["best"] if checkpoint == "best" else []) + ([pathlib.Path(dataset).stem] if dataset else [])
-    if (model_dir / "summary.json").exists():
+    if not is_export(model_dir):
         return model_dir / "-".join(["evaluation", *parts]) if parts else model_dir
     version = latest_version(model_dir)
     return pathlib.Path("evaluations") / "-".join([version.parent.name, version.name, *parts])
@@ -240,7 +246,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", required=True,
                         help="a finished train.py run, or an exported SavedModel (NAME or NAME/VERSION folder)")
-    parser.add_argument("--checkpoint", choices=("last", "best"), default="last",
+    parser.add_argument("--checkpoint", choices=tuple(export.CHECKPOINTS), default="last",
                         help="a run's final model.keras, or its best-validation checkpoint")
     parser.add_argument("--dataset", help="another dataset of the model's classes: a TFDS name, a folder or a CSV file")
     parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")

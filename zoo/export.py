@@ -82,6 +82,11 @@ def load_run(model_dir, checkpoint="last"):
             model = keras.saving.load_model(model_dir / CHECKPOINTS[checkpoint])
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise _damaged(model_dir, error) from None
+    if get_model_spec(summary["model"]).serving_input == "text" and model.inputs[0].dtype != "string":
+        raise UserError(
+            f"{model_dir}'s {CHECKPOINTS[checkpoint]} takes token ids, not texts: it predates checkpoints of the "
+            "model with its preprocessor; use the run's model.keras (--checkpoint last), or train again"
+        )
     return summary, model
 
 
