@@ -64,6 +64,13 @@ def test_the_confusion_matrix_png_has_a_cell_per_class(tmp_path):
         assert tf.io.decode_png(path.read_bytes()).shape == (side, side, 4)
 
 
+def test_probabilities_with_a_nan_are_refused_not_counted(tmp_path):
+    examples = tf.data.Dataset.from_tensor_slices((np.zeros((2, 28, 28, 1), np.uint8), [0, 1]))
+    with pytest.raises(evaluate.UserError, match="NaN or infinity"):
+        evaluate.write_report(lambda batch: np.array([[np.nan, 0.5], [0.5, 0.5]]), examples, ["a", "b"], tmp_path)
+    assert not (tmp_path / "evaluation.json").exists()
+
+
 def test_the_report_files_are_written_for_texts_and_images(tmp_path):
     texts = tf.data.Dataset.from_tensor_slices((["good", "bad", "so so"], [0, 1, 1]))
     probabilities = {b"good": [0.2, 0.8], b"bad": [0.9, 0.1], b"so so": [0.3, 0.7]}

@@ -69,6 +69,8 @@ def write_report(predict, examples, class_names, output_dir):
     """Evaluates `predict` (raw inputs to class probabilities) on `examples`, prints the table
     and writes the report's files into `output_dir`; returns the report."""
     inputs, labels, probabilities = predictions(predict, examples)
+    if not np.isfinite(probabilities).all():
+        raise UserError("the model's probabilities hold NaN or infinity: it cannot be evaluated; train it again")
     report = classification_report(labels, probabilities, class_names)
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -101,11 +103,7 @@ def confusion_figure_inches(classes):
 
 def plot_confusion_matrix(confusion, class_names, path):
     """The confusion matrix as a PNG heat map with its counts; rows true, columns predicted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = _pyplot()
     side = confusion_figure_inches(len(class_names))
     figure, axes = pyplot.subplots(figsize=(side, side), dpi=DPI)
     axes.imshow(confusion, cmap="Blues")
@@ -120,6 +118,16 @@ def plot_confusion_matrix(confusion, class_names, path):
     figure.subplots_adjust(left=0.25, bottom=0.25, right=0.95, top=0.95)
     figure.savefig(path, dpi=DPI)
     pyplot.close(figure)
+
+
+def _pyplot():
+    """matplotlib's pyplot drawing to files, with no display needed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
 
 
 def most_confident_mistakes(labels, probabilities, count=MISTAKES):
@@ -147,11 +155,7 @@ def write_mistakes(inputs, labels, probabilities, class_names, output_dir):
 
 def plot_mistakes(images, rows, path):
     """A grid of the mistaken images, each titled with its label, the prediction and its confidence."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = _pyplot()
     columns = 4
     grid_rows = max(1, -(-len(rows) // columns))
     figure, axes = pyplot.subplots(grid_rows, columns, figsize=(2 * columns, 2.3 * grid_rows), squeeze=False)
