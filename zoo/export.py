@@ -82,7 +82,8 @@ def load_run(model_dir, checkpoint="last"):
             model = keras.saving.load_model(model_dir / CHECKPOINTS[checkpoint])
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise _damaged(model_dir, error) from None
-    if get_model_spec(summary["model"]).serving_input == "text" and model.inputs[0].dtype != "string":
+    text_classifier = summary["task"] == "classification" and summary["modality"] == "text"
+    if text_classifier and model.inputs[0].dtype != "string":  # a causal LM keeps its tokenizer apart
         raise UserError(
             f"{model_dir}'s {CHECKPOINTS[checkpoint]} takes token ids, not texts: it predates checkpoints of the "
             "model with its preprocessor; use the run's model.keras (--checkpoint last), or train again"
