@@ -11,13 +11,11 @@ Rerunning an interrupted command with the same --model-dir resumes from its last
 
 import argparse
 import ast
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import zoo  # noqa: E402  (light: TensorFlow loads after the flags are parsed)
-from zoo.config import (  # noqa: E402
+import zoo  # light: TensorFlow loads after the flags are parsed
+from zoo.config import (
+    DEFAULT_CLUSTER_TIMEOUT,
     DEFAULT_DISTILLATION_WEIGHT,
     DEFAULT_EXPORT_DIR,
     DEFAULT_TEMPERATURE,
@@ -60,6 +58,9 @@ def parse_args(argv):
     parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
                         help="auto: multi_worker when TF_CONFIG names several workers, else mirrored "
                              "over all local GPUs, else the CPU")
+    parser.add_argument("--cluster-timeout", type=float, default=DEFAULT_CLUSTER_TIMEOUT, metavar="SECONDS",
+                        help="how long a worker of a TF_CONFIG cluster waits for the others to start "
+                             "(default: %(default)s)")
     parser.add_argument("--init-from", metavar="PATH",
                         help="start from the weights (and vocabulary) of a finished run dir or a "
                              "keras-hub preset folder, layers matched by name")
@@ -100,10 +101,9 @@ def parse_model_arg(text):
 
 def print_models(pattern):
     """A table of the registered models matching `pattern`."""
-    rows = [("name", "modality", "task", "dataset", "parameters")]
-    for name in zoo.list_models(pattern):
-        spec = zoo.get_model_spec(name)
-        rows.append((name, spec.modality, spec.task, spec.dataset, f"{zoo.build_model(name).count_params():,}"))
+    rows = [zoo.registry.CATALOG_FIELDS] + [
+        (*list(row.values())[:-1], f"{row['parameters']:,}") for row in zoo.registry.catalog(pattern)
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -139,6 +139,7 @@ def main(argv=None):
             csv_columns=args.csv_columns,
             validation_fraction=args.validation_fraction,
             test_fraction=args.test_fraction,
+            cluster_timeout=args.cluster_timeout,
         )
         from zoo import cluster, export, training
 

@@ -1,10 +1,11 @@
 """Runs train.py under tfds.testing.mock_data, for end-to-end runs that need no real data.
 
     python tests/mocked_train.py [--logical-cpus N] [--examples N] [--weights-digest]
-        [--die-at-step N] -- TRAIN_ARGS...
+        [--die-at-step N] [--die-after-fit] -- TRAIN_ARGS...
 
 `--weights-digest` prints a digest of the model's trainable weights when training ends (to
-compare workers); `--die-at-step` makes the process SIGKILL itself after that many steps in all.
+compare workers), and of all its variables when it is evaluated on the test split; `--die-at-step` makes the
+process SIGKILL itself after that many steps in all, `--die-after-fit` once `fit` has ended.
 """
 
 import argparse
@@ -18,10 +19,29 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 
+def digest(variables):
+    return hashlib.sha256(b"".join(keras.ops.convert_to_numpy(variable).tobytes() for variable in variables)).hexdigest()
+
+
 class WeightsDigest(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
-        weights = b"".join(keras.ops.convert_to_numpy(weight).tobytes() for weight in self.model.trainable_weights)
-        print(f"weights digest {hashlib.sha256(weights).hexdigest()}", flush=True)
+        print(f"weights digest {digest(self.model.trainable_weights)}", flush=True)
+
+
+def print_digest_of_the_evaluated_model(task_class):
+    """Makes the task print a digest of every variable of the model it evaluates on the test split."""
+    evaluate = task_class.evaluate
+
+    def evaluate_and_print(self, model, history, datasets):
+        print(f"evaluated variables digest {digest(model.variables)}", flush=True)
+        return evaluate(self, model, history, datasets)
+
+    task_class.evaluate = evaluate_and_print
+
+
+class DieAfterFit(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class DieAtStep(keras.callbacks.Callback):
@@ -40,6 +60,7 @@ def main():
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--weights-digest", action="store_true")
     parser.add_argument("--die-at-step", type=int)
+    parser.add_argument("--die-after-fit", action="store_true")
     parser.add_argument("train_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.logical_cpus > 1:
@@ -51,7 +72,12 @@ def main():
     from zoo import training
 
     extra = [WeightsDigest()] if args.weights_digest else []
+    if args.weights_digest:
+        from zoo.tasks.base import Task
+
+        print_digest_of_the_evaluated_model(Task)
     extra += [DieAtStep(args.die_at_step)] if args.die_at_step else []
+    extra += [DieAfterFit()] if args.die_after_fit else []
     if extra:
         train_with_callbacks = training.train
         training.train = lambda config, callbacks=(): train_with_callbacks(config, [*callbacks, *extra])

@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ import tensorflow_datasets as tfds
 import train
 import zoo
 from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers
-from zoo import training
+from zoo import data, locks, training
 from zoo.tasks import get_task
 
 
@@ -194,6 +195,7 @@ def test_a_diverged_run_fails_and_saves_nothing_as_finished(tmp_path):
         with pytest.raises(zoo.UserError, match="training diverged: the loss became nan"):
             training.train(config, callbacks=[PoisonWeights()])
         assert not (tmp_path / "summary.json").exists() and not (tmp_path / "model.keras").exists()
+        assert not (tmp_path / "checkpoints" / "best.keras").exists() and not (tmp_path / "backup").exists()
         assert training.train(config)["epochs_run"] == 2  # the same dir trains afresh
     with open(tmp_path / "history.csv") as history:
         assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1"]
@@ -225,6 +227,8 @@ def main_error(capsys, *argv):
         (["--model", "mnist_cnn", "--model-arg", "num_layers=4"], "has no argument 'num_layers'; it takes: convs_per_stage, dropout, filters"),
         (["--model", "mnist_cnn", "--model-arg", "filters=many"], "filters must be of type int"),
         (["--model", "mnist_cnn", "--epochs", "0"], "--epochs must be a positive number, got 0"),
+        (["--model", "mnist_cnn", "--seed", "-5"], "--seed must be between 0 and 4,294,967,295, got -5"),
+        (["--model", "mnist_cnn", "--seed", "99999999999"], "--seed must be between 0 and 4,294,967,295"),
         (["--model", "mnist_cnn", "--learning-rate", "nan"], "--learning-rate must be a positive number, got nan"),
         (["--model", "mnist_cnn", "--learning-rate", "inf"], "--learning-rate must be a positive number, got inf"),
         (["--model", "mnist_cnn", "--batch-size", "64"], "global batch size 64 is larger than the 16 training examples"),
@@ -261,13 +265,29 @@ def test_a_failed_download_is_a_one_line_error(capsys, tmp_path, monkeypatch):
     def offline(self, *args, **kwargs):
         raise requests.exceptions.ConnectionError("Failed to resolve 'storage.googleapis.com'")
 
-    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
-    code = train.main(["--model", "mnist_cnn", "--dataset", "fashion_mnist", "--download",
-                       "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])
+    with socket.create_server(("127.0.0.1", 0)) as reachable:  # the network answers, the download fails
+        monkeypatch.setattr(data, "DOWNLOAD_HOST", reachable.getsockname())
+        monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+        code = train.main(["--model", "mnist_cnn", "--dataset", "fashion_mnist", "--download",
+                           "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])
     stderr = capsys.readouterr().err
     assert code == 2 and stderr.count("\n") == 1
     assert "downloading 'fashion_mnist' failed (ConnectionError: Failed to resolve" in stderr
     assert "--data-dir" in stderr
+
+
+def test_download_without_a_network_fails_within_seconds(capsys, tmp_path, monkeypatch):
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        unreachable = closed.getsockname()
+    monkeypatch.setattr(data, "DOWNLOAD_HOST", unreachable)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", lambda *args, **kwargs: pytest.fail("tried"))
+    started = time.perf_counter()
+    code = train.main(["--model", "mnist_cnn", "--dataset", "fashion_mnist", "--download",
+                       "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])
+    assert time.perf_counter() - started < data.CONNECT_SECONDS + 5
+    stderr = capsys.readouterr().err
+    assert code == 2 and "downloading 'fashion_mnist' failed (ConnectionRefusedError" in stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_help_and_flag_errors_do_not_import_tensorflow():
@@ -311,10 +331,96 @@ def test_model_args_parse_as_python_literals():
     assert train.parse_model_arg("name=plain text") == ("name", "plain text")
 
 
-def test_list_shows_name_modality_task_dataset_and_parameters(capsys):
+def test_list_shows_name_modality_task_dataset_and_parameters(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
     assert train.main(["--list", "*text*"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split()[-1] == f"{zoo.build_model('gpt_text').count_params():,}"
+    command = [sys.executable, "-X", "importtime", "train.py", "--list"]
+    listed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={**os.environ, "ZOO_CACHE_DIR": str(tmp_path)})
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1:] == [
+        line for line in listed.stdout.splitlines()[1:] if line.split()[0] in zoo.list_models()]
+    assert "| tensorflow\n" not in listed.stderr and "| keras\n" not in listed.stderr, "listed from the cache"
     assert lines[0].split() == ["name", "modality", "task", "dataset", "parameters"]
     assert [line.split()[0] for line in lines[1:]] == ["bert_text", "gpt_text", "lstm_text", "ngram_text",
                                                        "transformer_text"]
     assert lines[1].split()[1:4] == ["text", "classification", "imdb_reviews"]
+
+
+def test_a_kill_after_training_ends_and_before_the_summary_resumes_without_retraining(tmp_path):
+    """The run is only safe once summary.json is written: until then, its backup stays."""
+    args = ["--model", "mnist_cnn_small", "--epochs", "2", "--batch-size", "16", "--strategy", "one_device",
+            "--model-dir", str(tmp_path / "run"), *tiny_args("mnist_cnn_small")]
+    killed = subprocess.run([sys.executable, "tests/mocked_train.py", "--die-after-fit", "--", *args],
+                            cwd=REPO_ROOT, capture_output=True, text=True)
+    assert killed.returncode == -9 and not (tmp_path / "run" / "summary.json").exists()
+    result = run_train(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Epoch 1/2" not in result.stdout and "Epoch 2/2" not in result.stdout, "trained again"
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["resumed"] and summary["epochs_run"] == 2
+    assert summary["validation_metrics"]["examples"] == summary["examples"]["validation"]
+    assert summary["train_metrics"]["loss"] > 0 and summary["test_metrics"]["examples"] == 64
+    with open(tmp_path / "run" / "history.csv") as history:
+        assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1"]
+    assert not (tmp_path / "run" / "backup").exists()
+
+
+def test_a_second_run_into_a_model_dir_in_use_is_refused_and_a_killed_one_leaves_no_lock(tmp_path, capsys):
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from zoo import locks\n"
+         f"with locks.exclusive({str(model_dir / training.LOCK_FILE)!r}):\n print('held', flush=True); time.sleep(600)"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        code, stderr = main_error(capsys, "--model", "mnist_cnn", "--model-dir", str(model_dir))
+        assert code == 2 and stderr.count("\n") == 1
+        assert f"{model_dir} is in use by another run (pid {holder.pid} on " in stderr
+        assert list(model_dir.iterdir()) == [model_dir / training.LOCK_FILE]
+    finally:
+        holder.kill()
+        holder.wait()
+    config = training.TrainConfig(model="mnist_cnn", model_dir=str(model_dir), epochs=1, batch_size=16,
+                                  strategy="one_device", model_args={"filters": 4})
+    with tfds.testing.mock_data(num_examples=32):
+        assert training.train(config)["epochs_run"] == 1  # the dead holder's lock went with it
+    assert not (model_dir / training.LOCK_FILE).exists()
+
+
+def test_a_run_refused_by_its_checks_leaves_no_model_dir_or_lock(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text("{}")
+    code, stderr = main_error(capsys, "--model", "mnist_cnn", "--model-dir", str(tmp_path / "run"))
+    assert code == 2 and "finished run" in stderr
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["summary.json"]
+
+
+def test_resuming_from_a_damaged_backup_is_a_one_line_error(tmp_path, capsys):
+    config = training.TrainConfig(model="mnist_cnn", model_dir=str(tmp_path / "run"), epochs=3, batch_size=16,
+                                  strategy="one_device", model_args={"filters": 4})
+    with tfds.testing.mock_data(num_examples=64):
+        with pytest.raises(KeyboardInterrupt):
+            training.train(config, callbacks=[InterruptAfterFirstEpoch()])
+    for weights in (tmp_path / "run" / "backup").glob("*.h5*"):
+        weights.write_bytes(weights.read_bytes()[:500])
+    code, stderr = main_error(capsys, "--model", "mnist_cnn", "--model-dir", str(tmp_path / "run"), "--epochs", "3",
+                              "--batch-size", "16", "--strategy", "one_device", "--model-arg", "filters=4")
+    assert code == 2 and stderr.count("\n") == 1
+    assert f"cannot resume from {tmp_path / 'run' / 'backup'}, which is damaged" in stderr and "delete it" in stderr
+
+
+def test_a_log_file_gets_a_progress_line_while_an_epoch_runs(tmp_path, monkeypatch, capsys):
+    from zoo import console
+
+    monkeypatch.setattr(console, "LOG_EVERY_SECONDS", 0)
+    config = training.TrainConfig(model="mnist_cnn", model_dir=str(tmp_path), epochs=2, batch_size=16,
+                                  strategy="one_device", model_args={"filters": 4})
+    with tfds.testing.mock_data(num_examples=64):
+        training.train(config)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert lines[0].startswith("epoch 1/2 step 1/4, ") and "examples/s, loss " in lines[0]
+    assert lines[0].endswith(" s left in the epoch") and any(line.startswith("epoch 2/2 step 4/4") for line in lines)

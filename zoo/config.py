@@ -11,6 +11,8 @@ PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DEFAULT_EXPORT_DIR = "saved_models"
 DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's
 DEFAULT_DISTILLATION_WEIGHT = 0.5  # keras.distillation.Distiller's (its student_loss_weight 0.5)
+DEFAULT_CLUSTER_TIMEOUT = 600  # seconds a worker waits for the others of its cluster to start
+CHECKPOINTS = {"last": "model.keras", "best": "checkpoints/best.keras"}  # in a run dir, raw inputs in both
 
 
 @dataclasses.dataclass
@@ -40,6 +42,7 @@ class TrainConfig:
     csv_columns: str | None = None  # own data: "INPUT,LABEL" columns of a CSV file
     validation_fraction: float | None = None  # own data without a validation/ folder
     test_fraction: float | None = None  # own data without a test/ folder
+    cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT  # seconds to wait for a cluster's workers
 
 
 def default_model_dir(model_name):

@@ -9,11 +9,14 @@ A model dir holds everything a run writes: `run.json` (its settings and wall tim
 (raw inputs in, probabilities out; what export reads) and `summary.json`.
 """
 
+import contextlib
+import csv
 import functools
 import json
 import math
 import os
 import pathlib
+import shutil
 import time
 
 import keras
@@ -22,16 +25,18 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import cluster, compat, own_data, transfer
-from zoo.config import PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401
-from zoo.console import progress_verbosity
-from zoo.errors import UserError
+from zoo import cluster, compat, locks, own_data, transfer
+from zoo.config import CHECKPOINTS, DEFAULT_CLUSTER_TIMEOUT, PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401,E501
+from zoo.console import ProgressLog, progress_verbosity
+from zoo.errors import UserError, first_line
 from zoo.registry import get_model_spec
 from zoo.tasks import task_for
 
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 WARMUP_FRACTION = 0.05
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
+LOCK_FILE = ".lock"  # held while a process runs in the model dir
+MAX_SEED = 2**32 - 1  # NumPy's seeds, which keras.utils.set_random_seed sets, are 32-bit
 
 # Keras' fit fails on sparse inputs over several replicas, and over several workers, without it.
 KERAS_FIXED = compat.apply()
@@ -46,98 +51,111 @@ def train(config, callbacks=()):
     started = time.perf_counter()
     spec = get_model_spec(config.model)
     task = task_for(spec, config)
-    strategy = make_strategy(config.strategy)  # first: a multi-worker one must precede any TF op
+    strategy = make_strategy(config.strategy, config.cluster_timeout)  # first: a multi-worker one precedes any TF op
     settings = run_settings(spec, config, task)
     model_dir = pathlib.Path(config.model_dir or default_model_dir(spec.name))
     worker = cluster.this_worker()
-    backup_dir = cluster.backup_dir(model_dir, worker)
-    resumed_run = check_model_dir(model_dir, settings, backup_dir)
-    batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
-    if batch_size % replicas:
-        raise UserError(
-            f"global batch size {batch_size} does not split over {replicas} replicas; "
-            f"pick a multiple of {replicas}"
-        )
-    print(f"{strategy_name(strategy)}: {worker.describe() + ', ' if worker.count > 1 else ''}"
-          f"{replicas} replica(s), global batch {batch_size} = {batch_size // replicas} per replica")
-
-    keras.utils.set_random_seed(config.seed)
-    source = transfer.load_source(config.init_from) if config.init_from else None
-    preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]))
-    datasets = task.load_data(spec, settings, config, preprocessor)
-    model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
-    train_batches, epochs, steps_per_epoch = schedule(
-        datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
-    )
-    jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
-    model, trainer, saved_model = compiled_model(
-        spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile, datasets
-    )
-    initialization = source and initialize(model, source)
-
-    with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
-        output_dir.mkdir(parents=True, exist_ok=True)
-        earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
-        _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
-        throughput = ThroughputMeter(batch_size)
-        try:
-            history = trainer.fit(
-                train_batches,
-                validation_data=datasets.validation,
-                epochs=epochs,
-                steps_per_epoch=steps_per_epoch,
-                shuffle=False,  # the tf.data pipeline shuffles
-                callbacks=zoo_callbacks(
-                    output_dir, backup_dir, task.monitor, saved_model, config.max_steps, resumed_run, throughput
-                ) + list(callbacks),
-                verbose=progress_verbosity(),
+    with hold_model_dir(model_dir, worker):
+        backup_dir = cluster.backup_dir(model_dir, worker)
+        resumed_run = check_model_dir(model_dir, settings, backup_dir)
+        batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
+        if batch_size % replicas:
+            raise UserError(
+                f"global batch size {batch_size} does not split over {replicas} replicas; "
+                f"pick a multiple of {replicas}"
             )
-            check_converged(history, settings["learning_rate"])
-            validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
-            task.report(task.save(trainer, datasets, output_dir), datasets, output_dir)
-        finally:
-            wall_time = earlier_seconds + time.perf_counter() - started
-            _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
+        print(f"{strategy_name(strategy)}: {worker.describe() + ', ' if worker.count > 1 else ''}"
+              f"{replicas} replica(s), global batch {batch_size} = {batch_size // replicas} per replica")
 
-        summary = {
-            "model": spec.name,
-            "dataset": datasets.name,
-            "modality": spec.modality,
-            "task": spec.task,
-            **task.summary(datasets),
-            "examples": datasets.examples,
-            "parameters": model.count_params(),
-            "hyperparameters": {
-                **settings,
-                "epochs": epochs,
-                "per_replica_batch_size": batch_size // replicas,
-                "steps_per_epoch": steps_per_epoch,
-                "optimizer": spec.optimizer,
-                "learning_rate_schedule": spec.learning_rate_schedule,
-                "weight_decay": spec.weight_decay,
-                "model_args": model_args,
-            },
-            "strategy": strategy_name(strategy),
-            "num_replicas": replicas,
-            "workers": worker.count,
-            "precision_policy": _policy(config.mixed_precision),
-            "jit_compile": jit_compile,
-            "versions": {
-                "zoo": zoo.__version__,
-                **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
-            },
-            "init_from": initialization,
-            "resumed": resumed_run is not None,
-            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
-            "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
-            "validation_metrics": validation_metrics,
-            "test_metrics": test_metrics,
-            "train_examples_per_second": throughput.examples_per_second(),
-            "wall_time_seconds": wall_time,
-        }
-        _write_json(output_dir / "summary.json", summary)
+        keras.utils.set_random_seed(config.seed)
+        source = transfer.load_source(config.init_from) if config.init_from else None
+        preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]))
+        datasets = task.load_data(spec, settings, config, preprocessor)
+        model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
+        train_batches, epochs, steps_per_epoch = schedule(
+            datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
+        )
+        jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
+        model, trainer, saved_model = compiled_model(
+            spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile, datasets
+        )
+        initialization = source and initialize(model, source)
+
+        with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
+            earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
+            _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+            throughput = ThroughputMeter(batch_size)
+            try:
+                history = trainer.fit(
+                    train_batches,
+                    validation_data=datasets.validation,
+                    epochs=epochs,
+                    steps_per_epoch=steps_per_epoch,
+                    shuffle=False,  # the tf.data pipeline shuffles
+                    callbacks=zoo_callbacks(
+                        output_dir, backup_dir, task.monitor, saved_model, config.max_steps, resumed_run, throughput
+                    ) + list(callbacks),
+                    verbose=progress_verbosity(),
+                )
+                complete_history(history, model_dir / "history.csv")
+                check_converged(history, settings["learning_rate"], output_dir, backup_dir)
+                cluster.adopt_chief_state(trainer, strategy)  # every worker evaluates the model the chief saves
+                validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
+                saved = task.save(trainer, datasets, output_dir)
+                if worker.is_chief:  # the others' reports would go to folders they delete
+                    task.report(saved, datasets, output_dir)
+            finally:
+                wall_time = earlier_seconds + time.perf_counter() - started
+                _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
+
+            summary = {
+                "model": spec.name,
+                "dataset": datasets.name,
+                "modality": spec.modality,
+                "task": spec.task,
+                **task.summary(datasets),
+                "examples": datasets.examples,
+                "parameters": model.count_params(),
+                "hyperparameters": {
+                    **settings,
+                    "epochs": epochs,
+                    "per_replica_batch_size": batch_size // replicas,
+                    "steps_per_epoch": steps_per_epoch,
+                    "optimizer": spec.optimizer,
+                    "learning_rate_schedule": spec.learning_rate_schedule,
+                    "weight_decay": spec.weight_decay,
+                    "model_args": model_args,
+                },
+                **run_facts(strategy, worker, config.mixed_precision, jit_compile),
+                "init_from": initialization,
+                "resumed": resumed_run is not None,
+                "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
+                "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
+                "validation_metrics": validation_metrics,
+                "test_metrics": test_metrics,
+                "train_examples_per_second": throughput.examples_per_second(),
+                "wall_time_seconds": wall_time,
+            }
+            _write_json(output_dir / "summary.json", summary)
+        # Only now is the run safe: until summary.json exists, a rerun resumes from this backup.
+        shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Test metrics: {_format(test_metrics)}; model and summary.json in {model_dir}")
     return summary
+
+
+def run_facts(strategy, worker, mixed_precision, jit_compile):
+    """Where and how the run trained, and with which versions, for summary.json."""
+    return {
+        "strategy": strategy_name(strategy),
+        "num_replicas": strategy.num_replicas_in_sync,
+        "workers": worker.count,
+        "precision_policy": _policy(mixed_precision),
+        "jit_compile": jit_compile,
+        "versions": {
+            "zoo": zoo.__version__,
+            **{module.__name__: module.__version__ for module in (tf, keras, keras_hub, tfds)},
+        },
+    }
 
 
 def run_settings(spec, config, task):
@@ -169,21 +187,47 @@ def run_settings(spec, config, task):
         value = settings[name]
         if value is not None and not (math.isfinite(value) and value > 0):
             raise UserError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+    if not 0 <= config.seed <= MAX_SEED:
+        raise UserError(f"--seed must be between 0 and {MAX_SEED:,}, got {config.seed}")
     if config.mixed_precision not in PRECISIONS:
         raise UserError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}")
     spec.build(**config.model_args)
     return json.loads(json.dumps(settings))  # as run.json will hold them: tuples become lists
 
 
-def check_model_dir(model_dir, settings, backup_dir):
-    """Checks that the run can write `model_dir`: never over a finished run, and resuming only
-    the same run. Returns the interrupted run's record when this process has a backup in
-    `backup_dir` to resume from, else None."""
+@contextlib.contextmanager
+def hold_model_dir(model_dir, worker):
+    """Makes `model_dir` and holds it for this process's run: while the run lives, another on
+    the same dir is a one-line error (each worker of a cluster holds its own share). A dir this
+    run made and left empty, as a failed check does, is removed again."""
     if model_dir.exists() and not model_dir.is_dir():
         raise UserError(f"--model-dir {model_dir} is a file; pass a folder")
     nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
     if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
         raise UserError(f"cannot write --model-dir {model_dir}: {nearest} is not a writable folder")
+    with contextlib.ExitStack() as stack:
+        if not model_dir.exists():
+            model_dir.mkdir(parents=True)
+            stack.callback(_remove_if_empty, model_dir)
+        try:
+            stack.enter_context(locks.exclusive(model_dir / (LOCK_FILE + worker.suffix)))
+        except locks.Busy as busy:
+            raise UserError(
+                f"{model_dir} is in use by another run ({busy.holder}): wait for it to end, "
+                "or pass another --model-dir"
+            ) from None
+        yield
+
+
+def _remove_if_empty(folder):
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def check_model_dir(model_dir, settings, backup_dir):
+    """Checks that the run can write `model_dir`: never over a finished run, and resuming only
+    the same run. Returns the interrupted run's record when this process has a backup in
+    `backup_dir` to resume from, else None."""
     if (model_dir / "summary.json").exists():
         raise UserError(
             f"{model_dir} holds a finished run (summary.json); pass a new --model-dir, "
@@ -259,10 +303,10 @@ def zoo_callbacks(model_dir, backup_dir, monitor, saved_model, max_steps, resume
     TensorBoard logs and throughput."""
     callbacks = [
         # First, so that an epoch is backed up before anything else records it as done.
-        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        Backup(backup_dir),
         keras.callbacks.TerminateOnNaN(),
         SavedModelCheckpoint(
-            model_dir / "checkpoints" / "best.keras",
+            model_dir / CHECKPOINTS["best"],
             saved_model,
             monitor=monitor,
             mode="max",
@@ -272,24 +316,41 @@ def zoo_callbacks(model_dir, backup_dir, monitor, saved_model, max_steps, resume
         keras.callbacks.TensorBoard(model_dir / "logs"),
         throughput,
     ]
+    if progress_verbosity() == 2:  # a log file, not a terminal
+        callbacks.append(ProgressLog(throughput.global_batch_size))
     if max_steps:
         callbacks.append(StopAtStep(max_steps))
     return callbacks
 
 
-def check_converged(history, learning_rate):
-    """Stops a run whose loss became NaN or infinite, before anything is saved as finished."""
+def complete_history(history, history_file):
+    """Fills `history` from the run's `history.csv` when `fit` had no epoch left to run (a rerun
+    after the last epoch ended but before the run was saved), so the run is saved as trained."""
+    if history.epoch or not history_file.exists():
+        return
+    with open(history_file, newline="") as file:
+        rows = list(csv.DictReader(file))
+    history.epoch = [int(row.pop("epoch")) for row in rows]
+    history.history = {name: [float(row[name]) for row in rows] for name in (rows[0] if rows else {})}
+
+
+def check_converged(history, learning_rate, output_dir, backup_dir):
+    """Stops a run whose loss became NaN or infinite: its backup and best checkpoint are
+    removed, so nothing of it is saved or resumed, and the same command trains afresh."""
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
+        shutil.rmtree(backup_dir, ignore_errors=True)
+        (output_dir / CHECKPOINTS["best"]).unlink(missing_ok=True)
         raise UserError(
             f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, so no model "
             f"or summary was saved; try a lower --learning-rate than {learning_rate}"
         )
 
 
-def make_strategy(name):
+def make_strategy(name, cluster_timeout=DEFAULT_CLUSTER_TIMEOUT):
     """A tf.distribute strategy: `mirrored` mirrors over all local GPUs, else CPUs;
-    `multi_worker` over every worker that `TF_CONFIG` names; `auto` picks one of those two."""
+    `multi_worker` over every worker that `TF_CONFIG` names, once they have all started (waiting
+    at most `cluster_timeout` seconds); `auto` picks one of those two."""
     if name not in STRATEGIES:
         raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}")
     workers = cluster.this_worker().count
@@ -306,7 +367,7 @@ def make_strategy(name):
             f"{compat.VERIFIED_KERAS} only, and this is Keras {keras.__version__}: install keras=={compat.VERIFIED_KERAS}"
         )
     if name == "multi_worker":
-        return _multi_worker_strategy()
+        return _multi_worker_strategy(cluster_timeout)
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(devices[0].name)
@@ -328,8 +389,9 @@ def strategy_name(strategy):
 
 
 @functools.cache
-def _multi_worker_strategy():
+def _multi_worker_strategy(cluster_timeout):
     """The process's MultiWorkerMirroredStrategy: it can be made once, before any TensorFlow op."""
+    cluster.wait_for_peers(cluster.this_worker(), cluster_timeout)
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
@@ -389,6 +451,24 @@ class ThroughputMeter(keras.callbacks.Callback):
         else:
             return None
         return steps * self.global_batch_size / seconds
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras' backup of the last finished epoch, kept after `fit` (the run deletes it once
+    summary.json is written, so a crash while evaluating or saving resumes, not retrains), and
+    a damaged backup is a one-line error rather than a traceback."""
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, double_checkpoint=True, delete_checkpoint=False)
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except (OSError, ValueError) as error:
+            raise UserError(
+                f"cannot resume from {self.backup_dir}, which is damaged ({first_line(error)}): "
+                "delete it to train from the start"
+            ) from None
 
 
 class SavedModelCheckpoint(keras.callbacks.ModelCheckpoint):
