@@ -7,6 +7,7 @@ import os
 
 # The builders are plain Keras and run on any backend; training and export need TensorFlow's.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines, before any output of ours
 
 from zoo.errors import UserError  # noqa: E402
 from zoo.registry import (  # noqa: E402

@@ -2,6 +2,7 @@
 `zoo.own_data`), as tf.data pipelines, text vectorized on the way."""
 
 import dataclasses
+import socket
 
 import keras
 import numpy as np
@@ -18,6 +19,8 @@ ADAPT_BATCH = 1024
 SHARDING = tf.data.Options()  # over several workers, each reads its share of every split's batches
 SHARDING.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 UNLABELLED = -1  # the label of an example without one (TFDS's own for IMDB's unsupervised split)
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where TFDS looks first for a prepared dataset
+CONNECT_SECONDS = 5
 
 
 @dataclasses.dataclass
@@ -171,8 +174,10 @@ def _builder(name, data_dir, modality):
 
 
 def _download(builder):
-    """Lets TFDS download and prepare `builder`'s data; a network failure is a `UserError`."""
+    """Lets TFDS download and prepare `builder`'s data; no network, or a failure, is a `UserError`.
+    The network is tried first, in seconds: TFDS's own downloader retries for minutes."""
     try:
+        socket.create_connection(DOWNLOAD_HOST, timeout=CONNECT_SECONDS).close()
         builder.download_and_prepare()
     except OSError as error:  # requests' connection errors and timeouts are OSErrors
         raise UserError(
@@ -211,7 +216,7 @@ def _read(builder, split, *, shuffle, seed):
         raise UserError(
             f"dataset {builder.name!r} is not prepared in {builder.data_dir}: point --data-dir "
             "(or TFDS_DATA_DIR) at a TFDS data dir that holds it, e.g. "
-            "--data-dir ../shared/tensorflow_datasets, or pass --download to let TFDS fetch it"
+            f"--data-dir ../shared/tensorflow_datasets, or let TFDS fetch it (train.py --download, or tfds build {builder.name})"
         ) from None
 
 

@@ -1,8 +1,9 @@
 """Evaluate a classifier where it fails: accuracy, per-class precision, recall and F1, their macro
 averages, a confusion matrix and the most confident mistakes, over a whole test split.
 
-    python -m zoo.evaluate --model-dir runs/mnist_cnn [--checkpoint best] [--dataset PATH_OR_NAME]
-    python -m zoo.evaluate --model-dir saved_models/mnist_cnn/1    # exactly what is deployed
+    python -m zoo.evaluate --model-dir runs/mnist_cnn --data-dir DIR [--checkpoint best]
+    python -m zoo.evaluate --model-dir saved_models/mnist_cnn/1 --data-dir DIR  # exactly what is deployed
+    python -m zoo.evaluate --model-dir runs/ngram_text --dataset reviews.csv    # every example of a file
 
 A run dir's `model.keras` (or `checkpoints/best.keras`) is evaluated with Keras; an exported
 version folder through its `serving_default` signature, with TensorFlow alone. The report is
@@ -12,17 +13,38 @@ writes the same report at the end of every classifier's run), else into its own 
 """
 
 import argparse
-import json
-import pathlib
 import sys
 
-import numpy as np
-import tensorflow as tf
+from zoo.config import CHECKPOINTS
 
-from zoo import data, export, own_data
-from zoo.errors import UserError
-from zoo.predict import latest_version
-from zoo.registry import get_model_spec
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", required=True,
+                        help="a finished train.py run, or an exported SavedModel (NAME or NAME/VERSION folder)")
+    parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
+                        help="a run's final model.keras, or its best-validation checkpoint")
+    parser.add_argument("--dataset", help="other data of the model's classes: a TFDS name (its test split), "
+                                          "or a folder or CSV file (all of it, or its test/ folder)")
+    parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
+    parser.add_argument("--csv-columns", metavar="INPUT,LABEL", help="a CSV dataset's input and label columns")
+    parser.add_argument("--output-dir", help="where the report goes (default: the run dir, evaluated as trained)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+
+import json  # noqa: E402
+import pathlib  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from zoo import console, data, export, own_data  # noqa: E402
+from zoo.errors import UserError  # noqa: E402
+from zoo.predict import latest_version, load_saved_model  # noqa: E402
+from zoo.registry import get_model_spec  # noqa: E402
 
 BATCH_SIZE = 256
 MISTAKES = 16  # the most confident mistakes written out
@@ -65,13 +87,14 @@ def predictions(predict, examples):
     return np.concatenate(inputs), np.concatenate(labels), np.concatenate(probabilities)
 
 
-def write_report(predict, examples, class_names, output_dir):
-    """Evaluates `predict` (raw inputs to class probabilities) on `examples`, prints the table
-    and writes the report's files into `output_dir`; returns the report."""
+def write_report(predict, examples, class_names, output_dir, evaluated_on):
+    """Evaluates `predict` (raw inputs to class probabilities) on `examples` (`evaluated_on`
+    says what they are), prints the table and writes the report's files into `output_dir`;
+    returns the report."""
     inputs, labels, probabilities = predictions(predict, examples)
     if not np.isfinite(probabilities).all():
         raise UserError("the model's probabilities hold NaN or infinity: it cannot be evaluated; train it again")
-    report = classification_report(labels, probabilities, class_names)
+    report = {"evaluated_on": evaluated_on, **classification_report(labels, probabilities, class_names)}
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
@@ -92,7 +115,7 @@ def format_table(report):
                      f"{scores['f1']:6.4f}  {scores['support']:7,}")
     macro = report["macro_average"]
     lines.append(f"{'macro average':<{width}}  {macro['precision']:9.4f}  {macro['recall']:6.4f}  {macro['f1']:6.4f}")
-    lines.append(f"accuracy {report['accuracy']:.4f} over {report['examples']:,} test examples")
+    lines.append(f"accuracy {report['accuracy']:.4f} over {report['examples']:,} examples: {report['evaluated_on']}")
     return "\n".join(lines)
 
 
@@ -212,28 +235,42 @@ def _saved_model_classifier(version_dir):
     return predict, json.loads(summary_file.read_text())
 
 
-def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_dir=None, **own_flags):
-    """Evaluates a run dir or an export (see `load_classifier`) on the test split of the
-    dataset it was trained on, or of `dataset` (with `own_flags`: `zoo.own_data.settings`'s),
-    whose class names must be the model's; writes the report and returns it."""
+def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_dir=None, csv_columns=None):
+    """Evaluates a run dir or an export (see `load_classifier`) on `test_examples`, whose class
+    names must be the model's; writes the report and returns it."""
     predict, summary = load_classifier(model_dir, checkpoint)
-    spec = get_model_spec(summary["model"])
-    hyperparameters = summary["hyperparameters"]
-    if dataset is None and any(value is not None for value in own_flags.values()):
-        raise UserError("--csv-columns, --validation-fraction and --test-fraction go with --dataset")
-    own = own_data.settings(dataset, **own_flags) if dataset else hyperparameters.get("own_data")
-    datasets = data.load(
-        dataset or summary["dataset"], spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
-        train_split=spec.train_split, validation_split=spec.validation_split, test_split=spec.test_split,
-        own=own, input_shape=hyperparameters["model_args"].get("input_shape"),
-    )
-    if datasets.class_names != summary["class_names"]:
+    examples, class_names, evaluated_on = test_examples(summary, dataset, data_dir, csv_columns)
+    if class_names != summary["class_names"]:
         raise UserError(
-            f"{datasets.name} has the classes {', '.join(datasets.class_names)}, and the model "
+            f"{dataset or summary['dataset']} has the classes {', '.join(class_names)}, and the model "
             f"{', '.join(summary['class_names'])}: evaluate it on data of its own classes"
         )
     output_dir = output_dir or default_output_dir(pathlib.Path(model_dir), summary, checkpoint, dataset)
-    return write_report(predict, datasets.raw_test, summary["class_names"], output_dir)
+    return write_report(predict, examples, summary["class_names"], output_dir, evaluated_on)
+
+
+def test_examples(summary, dataset=None, data_dir=None, csv_columns=None):
+    """(examples, class names, what they are) to evaluate a run on: the test split of its own
+    data, drawn as in training; the test split of another TFDS dataset; or all of another
+    folder or CSV file (its test/ folder, if it has split folders)."""
+    spec = get_model_spec(summary["model"])
+    hyperparameters = summary["hyperparameters"]
+    input_shape = hyperparameters["model_args"].get("input_shape")
+    if dataset and own_data.is_path(dataset) and not _same_path(dataset, summary["dataset"]):
+        return own_data.read_all(dataset, spec.modality, input_shape=input_shape, csv_columns=csv_columns)
+    if csv_columns is not None:
+        raise UserError("--csv-columns goes with --dataset, a CSV file other than the run's own")
+    datasets = data.load(
+        dataset or summary["dataset"], spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
+        train_split=spec.train_split, validation_split=spec.validation_split, test_split=spec.test_split,
+        own=hyperparameters.get("own_data") if dataset is None or own_data.is_path(dataset) else None,
+        input_shape=input_shape,
+    )
+    return datasets.raw_test, datasets.class_names, f"the test split of {datasets.name}"
+
+
+def _same_path(dataset, trained_on):
+    return own_data.is_path(trained_on) and pathlib.Path(dataset).resolve() == pathlib.Path(trained_on).resolve()
 
 
 def default_output_dir(model_dir, summary, checkpoint, dataset):
@@ -246,23 +283,11 @@ def default_output_dir(model_dir, summary, checkpoint, dataset):
     return pathlib.Path("evaluations") / "-".join([version.parent.name, version.name, *parts])
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", required=True,
-                        help="a finished train.py run, or an exported SavedModel (NAME or NAME/VERSION folder)")
-    parser.add_argument("--checkpoint", choices=tuple(export.CHECKPOINTS), default="last",
-                        help="a run's final model.keras, or its best-validation checkpoint")
-    parser.add_argument("--dataset", help="another dataset of the model's classes: a TFDS name, a folder or a CSV file")
-    parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
-    parser.add_argument("--csv-columns", metavar="INPUT,LABEL", help="a CSV dataset's input and label columns")
-    parser.add_argument("--validation-fraction", type=float, help="as train.py's, to find the same test split")
-    parser.add_argument("--test-fraction", type=float, help="as train.py's, to find the same test split")
-    parser.add_argument("--output-dir", help="where the report goes (default: the run dir, evaluated as trained)")
-    args = parser.parse_args(argv)
+def main(argv=None, args=None):
+    args = args or parse_args(argv)
     try:
         evaluate(args.model_dir, args.checkpoint, args.dataset, args.data_dir, args.output_dir,
-                 csv_columns=args.csv_columns, validation_fraction=args.validation_fraction,
-                 test_fraction=args.test_fraction)
+                 csv_columns=args.csv_columns)
     except UserError as error:
         print(f"zoo.evaluate: error: {error}", file=sys.stderr)
         return 2
@@ -270,4 +295,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(args=ARGS))

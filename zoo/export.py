@@ -10,31 +10,45 @@ on, its class names: what `zoo.evaluate` needs to check the export).
 """
 
 import argparse
-import errno
-import json
-import pathlib
-import shutil
 import sys
-import uuid
-import warnings
-import zipfile
 
-import keras
-import tensorflow as tf
-from google.protobuf import text_format
-from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
-from tensorflow_serving.config import model_server_config_pb2
+from zoo.config import CHECKPOINTS, DEFAULT_EXPORT_DIR
 
-from zoo.config import DEFAULT_EXPORT_DIR
-from zoo.errors import UserError, first_line
-from zoo.predict import IMAGE_BYTES_SIGNATURE
-from zoo.registry import NAME_PATTERN, get_model_spec
-from zoo.tasks import get_task
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Export a trained model dir for TF Serving.")
+    parser.add_argument("--model-dir", required=True, help="a finished train.py run")
+    parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
+    parser.add_argument("--name", help="model name under the export dir (default: the model's)")
+    parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
+                        help="the run's final model, or its best-validation checkpoint")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+
+import errno  # noqa: E402
+import json  # noqa: E402
+import pathlib  # noqa: E402
+import shutil  # noqa: E402
+import uuid  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+from google.protobuf import text_format  # noqa: E402
+from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2  # noqa: E402
+from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
+
+from zoo import locks, saving  # noqa: E402
+from zoo.errors import UserError, first_line  # noqa: E402
+from zoo.predict import IMAGE_BYTES_SIGNATURE  # noqa: E402
+from zoo.registry import NAME_PATTERN, get_model_spec  # noqa: E402
+from zoo.tasks import get_task  # noqa: E402
 
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 WARMUP_BATCH_SIZES = (1, 4)
-CHECKPOINTS = {"last": "model.keras", "best": "checkpoints/best.keras"}  # raw inputs in, both
+STAGING_PREFIX = ".staging-"  # a version being written; its lock file beside it while its export lives
 
 
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
@@ -49,18 +63,36 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
     archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)
 
     model_base = pathlib.Path(export_dir) / name
-    model_base.mkdir(parents=True, exist_ok=True)
-    staging = model_base / f".staging-{uuid.uuid4().hex}"
     try:
-        archive.write_out(str(staging), verbose=False)
-        write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
-        (staging / "assets.extra" / "summary.json").write_text(json.dumps({**summary, "checkpoint": checkpoint}, indent=2))
-        version_dir = publish(staging, model_base)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        model_base.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot write --export-dir {export_dir}: {error.strerror} ({error.filename})") from None
+    remove_dead_stagings(model_base)
+    staging = model_base / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    with locks.exclusive(f"{staging}.lock"):
+        try:
+            archive.write_out(str(staging), verbose=False)
+            write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
+            (staging / "assets.extra" / "summary.json").write_text(json.dumps({**summary, "checkpoint": checkpoint}, indent=2))
+            version_dir = publish(staging, model_base)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     write_models_config(export_dir)
     return version_dir
+
+
+def remove_dead_stagings(model_base):
+    """Removes the staging folders of exports that died (killed before they could clean up):
+    those whose lock file no live export holds."""
+    for staging in model_base.glob(f"{STAGING_PREFIX}*"):
+        if not staging.is_dir():
+            continue
+        try:
+            with locks.exclusive(f"{staging}.lock"):
+                shutil.rmtree(staging, ignore_errors=True)
+        except locks.Busy:
+            pass  # an export at work
 
 
 def load_run(model_dir, checkpoint="last"):
@@ -75,13 +107,7 @@ def load_run(model_dir, checkpoint="last"):
     except ValueError as error:  # JSONDecodeError is a ValueError
         raise _damaged(model_dir, error) from None
     check_served(summary["model"])
-    try:
-        with warnings.catch_warnings():
-            # keras-hub tasks compile themselves when rebuilt; the saved ones hold no optimizer.
-            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
-            model = keras.saving.load_model(model_dir / CHECKPOINTS[checkpoint])
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise _damaged(model_dir, error) from None
+    model = saving.load_model(model_dir / CHECKPOINTS[checkpoint], "--model-dir")
     text_classifier = summary["task"] == "classification" and summary["modality"] == "text"
     if text_classifier and model.inputs[0].dtype != "string":  # a causal LM keeps its tokenizer apart
         raise UserError(
@@ -167,14 +193,8 @@ def write_models_config(export_dir, base_path=SERVING_BASE_PATH):
     staging.replace(export_dir / "models.config")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Export a trained model dir for TF Serving.")
-    parser.add_argument("--model-dir", required=True, help="a finished train.py run")
-    parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
-    parser.add_argument("--name", help="model name under the export dir (default: the model's)")
-    parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
-                        help="the run's final model, or its best-validation checkpoint")
-    args = parser.parse_args(argv)
+def main(argv=None, args=None):
+    args = args or parse_args(argv)
     try:
         print(f"Exported {export(args.model_dir, args.export_dir, args.name, args.checkpoint)}")
     except UserError as error:
@@ -184,4 +204,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(args=ARGS))

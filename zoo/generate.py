@@ -109,6 +109,8 @@ def generate(path, prompts, max_length=64, sampler="top_p", temperature=1.0, see
 
 def load(path):
     """`generate` with the model in `path` loaded once, for many calls."""
+    from zoo.predict import utf8_texts
+
     path = pathlib.Path(path)
     write = _python_writer(path) if (path / "summary.json").exists() else _saved_model_writer(path)
 
@@ -117,6 +119,7 @@ def load(path):
         make_sampler(sampler, temperature, seed, top_k, top_p)  # checks the arguments first
         if not isinstance(max_length, int) or max_length < 2:
             raise UserError(f"--max-length must be an integer of at least 2, got {max_length!r}")
+        prompts = [text.decode() for text in utf8_texts(prompts, "--prompt")]
         return write(prompts, max_length, sampler, temperature, seed, top_k, top_p)
 
     return generate_with_loaded
@@ -160,9 +163,9 @@ def _saved_model_writer(path):
     """The SavedModel's `generate*` signature for the sampler; its checks become `UserError`s."""
     import tensorflow as tf
 
-    from zoo.predict import latest_version
+    from zoo.predict import load_saved_model
 
-    signatures = tf.saved_model.load(str(latest_version(path))).signatures
+    signatures = load_saved_model(path).signatures
 
     def write(prompts, max_length, sampler, temperature, seed, top_k, top_p):
         if SIGNATURES[sampler] not in signatures:

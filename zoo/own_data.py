@@ -1,13 +1,14 @@
 """Your own data: a folder of class subfolders, or a CSV file, as labelled splits.
 
 Folders are read by Keras' `image_dataset_from_directory` and `text_dataset_from_directory`
-(`.txt` files), CSV files by tf.data's `CsvDataset`; `zoo.data` then caches, shuffles, adapts
+(`.txt` files), CSV files by Python's `csv`; `zoo.data` then caches, shuffles, adapts
 and batches the splits as it does a TFDS dataset's. A folder may hold `train/` and `test/` (and
 `validation/`) levels; otherwise the splits are drawn with a seed, by `--validation-fraction`
 and `--test-fraction`. Class names are the subfolders' names or the CSV's labels, sorted.
 """
 
 import csv
+import io
 import pathlib
 
 import keras
@@ -21,7 +22,6 @@ DEFAULT_FRACTIONS = {"validation": 0.1, "test": 0.1}
 DEFAULT_CSV_COLUMNS = {"text": "text,label", "image": "image,label"}
 COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 IMAGE_FORMATS = "PNG, JPEG, GIF or BMP"
-CSV_BATCH = 4096
 
 
 def is_path(dataset):
@@ -69,6 +69,25 @@ def read(dataset, modality, *, seed, input_shape, csv_columns=None, validation_f
     return _seeded_split(whole, path, fractions, seed), class_names
 
 
+def read_all(dataset, modality, *, input_shape, csv_columns=None):
+    """(examples, class names, what they are): every example of a folder or CSV file, to
+    evaluate on, or of its test/ folder if it has split folders."""
+    path = pathlib.Path(dataset).expanduser()
+    if not path.exists():
+        raise UserError(f"--dataset {dataset}: no such folder or file, and no TFDS dataset is named so")
+    if path.is_dir():
+        if csv_columns:
+            raise UserError(f"--csv-columns applies to a CSV file, and {path} is a folder")
+        if (path / "test").is_dir():
+            path = path / "test"
+        examples, class_names = _folder(path, modality, input_shape)
+    elif path.suffix.lower() == ".csv":
+        examples, class_names = _csv(path, modality, input_shape, csv_columns or DEFAULT_CSV_COLUMNS[modality])
+    else:
+        raise UserError(f"--dataset {path} is neither a folder of class subfolders nor a .csv file")
+    return examples, class_names, f"all {int(examples.cardinality()):,} examples of {path}"
+
+
 def _split_folders(path, levels, modality, input_shape, validation_fraction, seed):
     """Splits from the `train/`, `test/` and optional `validation/` levels, the class names
     taken from `train/` and required of the others; validation is carved from train if absent."""
@@ -109,41 +128,63 @@ def _folder(path, modality, input_shape, class_names=None):
 
 
 def _csv(path, modality, input_shape, columns):
-    """(dataset, class names) of a CSV file's input and label columns, read by tf.data; the
-    input is a text, or an image's path relative to the CSV file's folder."""
+    """(dataset, class names) of a CSV file's input and label columns, read by Python's `csv`
+    (quoted fields may hold commas and line breaks); the input is a text, or an image's path
+    relative to the CSV file's folder. Every row must have the header's fields."""
     names = columns.split(",")
     if len(names) != 2 or not all(names):
         raise UserError(f"--csv-columns takes INPUT,LABEL, e.g. {DEFAULT_CSV_COLUMNS[modality]}; got {columns!r}")
-    with open(path, newline="", encoding="utf-8") as file:
-        header = next(csv.reader(file), [])
+    header, rows = _csv_rows(path)
     missing = [name for name in names if name not in header]
     if missing:
         raise UserError(
             f"{path} has no column {', '.join(map(repr, missing))} (its columns: {', '.join(header) or 'none'}): "
             "pass --csv-columns INPUT,LABEL"
         )
-    indices = [header.index(name) for name in names]
-    rows = tf.data.experimental.CsvDataset(str(path), ["", ""], header=True, select_cols=sorted(indices))
-    try:
-        columns = [np.concatenate(part) for part in zip(*rows.batch(CSV_BATCH).as_numpy_iterator())] or [[], []]
-    except tf.errors.InvalidArgumentError as error:
-        raise UserError(f"{path} is not a well-formed CSV file: {first_line(error.message)}") from None
-    inputs, labels = columns if indices[0] < indices[1] else columns[::-1]
-    labels = [label.decode() for label in labels]
-    if "" in labels:
-        raise UserError(f"{path}: row {labels.index('') + 2} has no label (column {names[1]!r})")
+    input_column, label_column = (header.index(name) for name in names)
+    unlabelled = next((line for line, row in rows if not row[label_column]), None)
+    if unlabelled is not None:
+        raise UserError(f"{path}: line {unlabelled} has no label (column {names[1]!r})")
+    inputs, labels = [row[input_column] for _, row in rows], [row[label_column] for _, row in rows]
     class_names = _sorted_labels(set(labels))
     if len(class_names) < 2:
         raise UserError(f"{path} holds {len(class_names)} class label(s): a classifier needs at least two")
     ids = {name: number for number, name in enumerate(class_names)}
     label_ids = np.array([ids[label] for label in labels], np.int64)
     if modality == "text":
-        return _cached(tf.data.Dataset.from_tensor_slices((inputs, label_ids)), ()), class_names
-    files = [str(path.parent / name.decode()) for name in inputs]
+        return _cached(tf.data.Dataset.from_tensor_slices((tf.constant(inputs, tf.string), label_ids)), ()), class_names
+    files = [str(path.parent / name) for name in inputs]
     dataset = tf.data.Dataset.from_tensor_slices((files, label_ids)).map(
         lambda file, label: (decode_image(tf.io.read_file(file), input_shape), label)
     )
     return _cached(dataset, files), class_names
+
+
+def _csv_rows(path):
+    """A CSV file's header and its rows, each with its first line's number; a file that is
+    not UTF-8, or a row (blank ones included) with other than the header's number of fields,
+    is a `UserError` naming the line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Excel writes, is not part of the header
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise UserError(f"{path}: line {line} is not valid UTF-8 (byte {raw[error.start]:#04x}): save the file as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        rows, line = [], reader.line_num + 1
+        for row in reader:
+            if len(row) != len(header):
+                raise UserError(
+                    f"{path}: line {line} has {len(row)} field(s), the header {len(header)}"
+                    f"{' (a blank line)' if not row else ''}: make every row {','.join(header)}"
+                )
+            rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise UserError(f"{path}: line {reader.line_num} is not well-formed CSV ({error})") from None
+    return header, rows
 
 
 def _sorted_labels(labels):

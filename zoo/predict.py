@@ -12,9 +12,20 @@ import argparse
 import pathlib
 import sys
 
-import tensorflow as tf
 
-from zoo.errors import UserError
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Run an exported SavedModel on inputs.")
+    parser.add_argument("saved_model", help="saved_models/NAME or saved_models/NAME/VERSION")
+    parser.add_argument("inputs", nargs="+", help="image files, or strings for text models")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+
+import tensorflow as tf  # noqa: E402
+
+from zoo.errors import UserError, first_line  # noqa: E402
 
 IMAGE_BYTES_SIGNATURE = "predict_image_bytes"
 
@@ -32,13 +43,35 @@ def latest_version(path):
     return max(versions, key=lambda child: int(child.name))
 
 
+def load_saved_model(path):
+    """The SavedModel in `path` (see `latest_version`), loaded with TensorFlow alone, as Serving
+    loads it; one that does not load (a missing `variables/`, a damaged file) is a `UserError`."""
+    version = latest_version(path)
+    try:
+        return tf.saved_model.load(str(version))
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        raise UserError(f"{version} holds a damaged SavedModel ({first_line(error)}): export it again") from None
+
+
+def utf8_texts(texts, what="text"):
+    """`texts` (str or bytes) as UTF-8 bytes; one that is not valid UTF-8 is a `UserError`
+    (on the command line, such bytes arrive as lone surrogates)."""
+    encoded = []
+    for number, text in enumerate(texts, 1):
+        try:
+            encoded.append(text.encode("utf-8") if isinstance(text, str) else bytes(text).decode("utf-8").encode())
+        except UnicodeError:
+            raise UserError(f"{what} {number} is not valid UTF-8 text: give it as UTF-8") from None
+    return encoded
+
+
 def predict(saved_model, inputs):
     """(label, probability) per input: strings for text models, image files for image models."""
-    signatures = tf.saved_model.load(str(latest_version(saved_model))).signatures
+    signatures = load_saved_model(saved_model).signatures
     if "generate" in signatures:
         raise UserError(f"{saved_model} is a language model: generate with python -m zoo.generate --model-dir {saved_model}")
     if IMAGE_BYTES_SIGNATURE not in signatures:
-        return _results(signatures["serving_default"](text=tf.constant(inputs)))
+        return _results(signatures["serving_default"](text=tf.constant(utf8_texts(inputs, "input"))))
     results = []
     for filename in inputs:
         try:
@@ -58,11 +91,8 @@ def _results(outputs):
     return [(label.decode(), float(p)) for label, p in zip(outputs["label"].numpy(), probabilities)]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Run an exported SavedModel on inputs.")
-    parser.add_argument("saved_model", help="saved_models/NAME or saved_models/NAME/VERSION")
-    parser.add_argument("inputs", nargs="+", help="image files, or strings for text models")
-    args = parser.parse_args(argv)
+def main(argv=None, args=None):
+    args = args or parse_args(argv)
     try:
         results = predict(args.saved_model, args.inputs)
     except UserError as error:
@@ -74,4 +104,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(args=ARGS))

@@ -4,7 +4,11 @@ and serves it, so training and export read everything model-specific from one pl
 import dataclasses
 import difflib
 import fnmatch
+import hashlib
 import inspect
+import json
+import os
+import pathlib
 import re
 from typing import Callable
 
@@ -16,6 +20,7 @@ SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # a name becomes a folder name
+CATALOG_FIELDS = ("name", "modality", "task", "dataset", "parameters")
 _registry = {}
 
 
@@ -160,3 +165,35 @@ def get_model_spec(name):
 def build_model(name, **kwargs):
     """The uncompiled `keras.Model` registered under `name`, `kwargs` overriding its defaults."""
     return get_model_spec(name).build(**kwargs)
+
+
+def catalog(pattern="*"):
+    """(name, modality, task, dataset, parameters) of each registered model matching `pattern`.
+    Listing needs Keras and a build of every model, seconds of work: it is done once per
+    version of the zoo's code and cached (in `ZOO_CACHE_DIR`, else ~/.cache/zoo)."""
+    cache_file = _cache_dir() / f"catalog-{_code_digest()}.json"
+    try:
+        rows = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        rows = [
+            [spec.name, spec.modality, spec.task, spec.dataset, spec.build().count_params()]
+            for spec in map(get_model_spec, list_models())
+        ]
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps(rows))
+        except OSError:
+            pass  # an unwritable cache only costs the next listing its seconds
+    return [dict(zip(CATALOG_FIELDS, row)) for row in rows if fnmatch.fnmatch(row[0], pattern)]
+
+
+def _cache_dir():
+    return pathlib.Path(os.environ.get("ZOO_CACHE_DIR") or pathlib.Path.home() / ".cache" / "zoo")
+
+
+def _code_digest():
+    """A digest of the zoo package's Python sources: what the catalog is computed from."""
+    digest = hashlib.sha256()
+    for source in sorted(pathlib.Path(__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]

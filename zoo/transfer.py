@@ -17,6 +17,7 @@ import re
 import keras
 import keras_hub
 
+from zoo import saving
 from zoo.errors import UserError
 
 PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
@@ -47,7 +48,7 @@ def load_source(path):
         )
         return Source(path, _keyed_layers([backbone]), preprocessor)
     if (path / "model.keras").exists():
-        model = keras.saving.load_model(path / "model.keras", compile=False)
+        model = saving.load_model(path / "model.keras", "--init-from", compile=False)
         return Source(path, *_network_and_preprocessor(model))
     raise UserError(
         f"--init-from {path}: not a finished run dir (no model.keras) nor a keras-hub preset "

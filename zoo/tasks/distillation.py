@@ -17,7 +17,7 @@ import pathlib
 import keras
 import numpy as np
 
-from zoo import data
+from zoo import data, saving
 from zoo.config import DEFAULT_DISTILLATION_WEIGHT, DEFAULT_TEMPERATURE
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
@@ -170,7 +170,7 @@ def load_teacher(path):
     """The teacher as a Keras model from raw inputs to class probabilities: a run's model.keras,
     or a SavedModel's `serving_default` in a `TFSMLayer`."""
     if (path / "model.keras").exists():
-        return keras.saving.load_model(path / "model.keras", compile=False)
+        return saving.load_model(path / "model.keras", "--teacher", compile=False)
     serving = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default", trainable=False)
     (input_spec,) = serving.call_endpoint_fn.input_signature
     inputs = keras.Input(shape=input_spec.shape[1:], dtype=input_spec.dtype.name, name=input_spec.name)
