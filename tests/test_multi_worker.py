@@ -6,6 +6,7 @@ Every process is stopped by the test that starts it, within a timeout."""
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,6 +81,10 @@ def weights_digest(result):
     return next(line for line in result.stdout.splitlines() if line.startswith("weights digest"))
 
 
+def evaluated_digest(result):
+    return next(line for line in result.stdout.splitlines() if line.startswith("evaluated variables digest"))
+
+
 def test_two_workers_train_in_step_and_only_the_chief_writes(tmp_path):
     model_dir = tmp_path / "run"
     chief, other = run_cluster(tmp_path, mnist_args(model_dir, epochs=2) + ["--export", "--export-dir",
@@ -89,6 +94,8 @@ def test_two_workers_train_in_step_and_only_the_chief_writes(tmp_path):
     assert "worker 0 of 2 (chief), 2 replica(s), global batch 16 = 8 per replica" in chief.stdout
     assert "worker 1 of 2 (not the chief)" in other.stdout
     assert weights_digest(chief) == weights_digest(other)
+    assert evaluated_digest(chief) == evaluated_digest(other), "each worker evaluated its own batch-norm statistics"
+    assert "Evaluation report in" in chief.stdout and "Evaluation report in" not in other.stdout
 
     summary = json.loads((model_dir / "summary.json").read_text())
     assert summary["strategy"] == "MultiWorkerMirroredStrategy"
@@ -138,3 +145,58 @@ def test_without_the_verified_keras_fixes_multi_worker_training_is_refused(monke
     monkeypatch.setattr(training, "KERAS_FIXED", False)
     with pytest.raises(training.UserError, match="verified on Keras 3.15.1 only"):
         training.make_strategy("multi_worker")
+
+
+def cluster_config(task=None, workers=WORKERS):
+    config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}}
+    return {**config, "task": task} if task is not None else config
+
+
+@pytest.mark.parametrize("tf_config, message", [
+    ('{"cluster": {"worker": ["a:1", "b:2"]}, "task": ', "TF_CONFIG is not valid JSON"),
+    (json.dumps(["127.0.0.1:1", "127.0.0.1:2"]), 'TF_CONFIG must be a JSON object whose "cluster" maps'),
+    (json.dumps(cluster_config()), "TF_CONFIG names a cluster of 2 workers but not which one this is"),
+    (json.dumps(cluster_config({"type": "worker", "index": 5})),
+     "TF_CONFIG's task is worker 5, but its cluster has 2 worker task(s), numbered from 0"),
+    (json.dumps(cluster_config({"type": "ps", "index": 0})), "TF_CONFIG's task type 'ps' does not train"),
+])
+def test_a_bad_tf_config_is_a_one_line_error(tf_config, message, tmp_path, monkeypatch, capsys):
+    import train
+
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert train.main(["--model", "mnist_cnn", "--model-dir", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("train.py: error: ") and message in error and error.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def start_lonely_worker(tmp_path, *flags):
+    """Worker 0 of a two-worker cluster whose worker 1 never starts."""
+    config = cluster_config({"type": "worker", "index": 0})
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CONFIG": json.dumps(config)}
+    process = subprocess.Popen(
+        [sys.executable, "train.py", *mnist_args(tmp_path / "run", epochs=1), *flags],
+        cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    return process, config["cluster"]["worker"][1]
+
+
+def test_a_worker_whose_peer_never_starts_says_so_and_gives_up_after_its_timeout(tmp_path):
+    process, missing = start_lonely_worker(tmp_path, "--cluster-timeout", "3")
+    stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+    assert process.returncode == 2
+    assert f"Waiting for worker 1 ({missing}) to start (at most 3 s; Ctrl-C stops)" in stdout
+    error = stderr.strip().splitlines()[-1]
+    assert error.startswith(f"train.py: error: gave up after 3 s waiting for worker 1 ({missing})")
+    assert "--cluster-timeout" in error
+
+
+def test_a_worker_waiting_for_its_peer_stops_on_sigterm(tmp_path):
+    process, missing = start_lonely_worker(tmp_path)
+    try:
+        assert process.stdout.readline().startswith(f"Waiting for worker 1 ({missing}) to start")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode not in (0, -9) and not (tmp_path / "run" / "summary.json").exists()
