@@ -143,7 +143,14 @@ def teachers(tmp_path):
         "text": teacher_dir(tmp_path / "text", text_model),
         "language_model": teacher_dir(tmp_path / "language_model", dense_classifier(1), task="causal_lm"),
         "empty": tmp_path,
+        "truncated": truncated(teacher_dir(tmp_path / "truncated", dense_classifier(1))),
     }
+
+
+def truncated(run_dir):
+    model_file = run_dir / "model.keras"
+    model_file.write_bytes(model_file.read_bytes()[:1000])
+    return run_dir
 
 
 @pytest.mark.parametrize(
@@ -153,6 +160,7 @@ def teachers(tmp_path):
         (["--teacher", "{text}"], "takes string inputs of shape (), the student uint8 of shape (28, 28, 1)"),
         (["--teacher", "{language_model}"], "is a causal_lm run; a teacher must be a classifier"),
         (["--teacher", "{empty}"], "not a finished run dir (model.keras and summary.json) nor an exported SavedModel"),
+        (["--teacher", "{truncated}"], "truncated holds a damaged run (model.keras: "),
         (["--teacher", "{three_classes}", "--temperature", "0"], "--temperature must be a positive number, got 0.0"),
         (["--teacher", "{three_classes}", "--distillation-weight", "1.5"], "--distillation-weight must be between 0 and 1"),
         (["--temperature", "2", "--unlabelled-split", "unsupervised"],

@@ -137,10 +137,33 @@ def test_evaluation_on_data_of_other_classes_or_flags_without_data_are_one_line_
     with tfds.testing.mock_data(num_examples=48):
         for argv, message in [
             (["--dataset", "ag_news_subset"], "has the classes World, Sports, Business, Sci/Tech, and the model neg, pos"),
-            (["--test-fraction", "0.2"], "go with --dataset"),
+            (["--csv-columns", "review,label"], "--csv-columns goes with --dataset"),
             (["--checkpoint", "best", "--model-dir", str(model_dir.parent / "exported" / "ngram_text")],
              "--checkpoint best applies to a run dir"),
         ]:
             code = evaluate.main(["--model-dir", str(model_dir), *argv])
             stderr = capsys.readouterr().err
             assert code == 2 and message in stderr and stderr.count("\n") == 1, stderr
+
+
+def test_a_csv_file_given_to_evaluate_is_evaluated_whole(mock_runs, tmp_path):
+    model_dir, _ = mock_runs["ngram_text"]
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("text,label\n" + "".join(f"review number {i},{'pos' if i % 3 else 'neg'}\n" for i in range(30)))
+    report = evaluate.evaluate(model_dir, dataset=str(reviews))
+    assert report["examples"] == 30 and sum(map(sum, report["confusion_matrix"])) == 30
+    assert report["evaluated_on"] == f"all 30 examples of {reviews}"
+    assert [row["support"] for row in report["per_class"].values()] == [10, 20]
+    assert json.loads((model_dir / "evaluation-reviews" / "evaluation.json").read_text()) == report
+
+
+def test_a_language_model_is_not_evaluated_as_a_classifier(tmp_path, capsys):
+    model_dir = tmp_path / "gpt"
+    with tfds.testing.mock_data(num_examples=32):
+        training.train(training.TrainConfig(model="gpt_text", model_dir=str(model_dir), epochs=1, batch_size=16,
+                                            strategy="one_device", jit_compile=False,
+                                            model_args=TINY_MODEL_ARGS["gpt_text"]))
+    assert evaluate.main(["--model-dir", str(model_dir)]) == 2
+    error = capsys.readouterr().err
+    assert "holds a gpt_text (causal_lm) run, and zoo.evaluate scores classifiers" in error and error.count("\n") == 1
+    assert "zoo.generate" in error

@@ -180,14 +180,46 @@ def test_export_of_a_damaged_run_is_a_one_line_error(trained, tmp_path, capsys, 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_killed_exports_staging_folder_is_cleared_by_the_next_and_a_live_ones_kept(trained, tmp_path):
+    model_base = tmp_path / "mnist_cnn"
+    (model_base / ".staging-dead" / "variables").mkdir(parents=True)  # killed: no process holds its lock
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from zoo import locks\n"
+         f"with locks.exclusive({str(model_base / '.staging-alive.lock')!r}):\n print('held', flush=True); time.sleep(600)"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        (model_base / ".staging-alive").mkdir()
+        export.export(trained["mnist_cnn"], tmp_path)
+        assert sorted(path.name for path in model_base.iterdir()) == [".staging-alive", ".staging-alive.lock", "1"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("export_dir", ["/proc/zoo-exports", "{tmp}/a_file/exports"])
+def test_an_export_dir_that_cannot_be_written_is_a_one_line_error(trained, tmp_path, capsys, export_dir):
+    (tmp_path / "a_file").write_text("not a folder")
+    code = export.main(["--model-dir", str(trained["mnist_cnn"]), "--export-dir", export_dir.format(tmp=tmp_path)])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith("zoo.export: error: cannot write --export-dir ") and error.count("\n") == 1
+
+
 def test_predict_errors_are_one_line(trained, tmp_path, capsys):
     export.export(trained["mnist_cnn"], tmp_path)
+    export.export(trained["ngram_text"], tmp_path)
+    shutil.copytree(tmp_path / "mnist_cnn" / "1", tmp_path / "no_variables" / "1")
+    shutil.rmtree(tmp_path / "no_variables" / "1" / "variables")
     (tmp_path / "notes.txt").write_text("not an image")
     for arguments, message in [
         ([str(tmp_path / "mnist_cnn" / "5"), "x.png"], "holds no SavedModel"),
         ([str(tmp_path / "nothing_here"), "x.png"], "no SavedModel versions"),
         ([str(tmp_path / "mnist_cnn"), str(tmp_path / "missing.png")], "missing.png: no such file"),
         ([str(tmp_path / "mnist_cnn"), str(tmp_path / "notes.txt")], "notes.txt is not an image"),
+        ([str(tmp_path / "no_variables" / "1"), "x.png"], "holds a damaged SavedModel"),
+        ([str(tmp_path / "ngram_text"), "fine", b"caf\xe9".decode(errors="surrogateescape")],
+         "input 2 is not valid UTF-8 text"),
     ]:
         assert predict_main(arguments) == 2
         stderr = capsys.readouterr().err

@@ -91,6 +91,8 @@ def test_the_same_seed_gives_the_same_text_from_a_model_dir(gpt_run, sampler):
     ({"max_length": 1}, "--max-length must be an integer of at least 2"),
     ({"max_length": CONTEXT + 1}, f"longer than the model context of {CONTEXT} tokens"),
     ({"prompts": ["x" * CONTEXT]}, "no room to generate"),
+    ({"prompts": ["fine", b"caf\xe9".decode(errors="surrogateescape")]}, "--prompt 2 is not valid UTF-8 text"),
+    ({"prompts": [b"caf\xe9"]}, "--prompt 1 is not valid UTF-8 text"),
 ])
 def test_bad_samplers_and_lengths_are_one_line_errors(gpt_run, on, arguments, message):
     path = gpt_run[0] if on == "model dir" else gpt_run[1]

@@ -214,6 +214,9 @@ def bad_folders(root):
     (root / "missing_column.csv").write_text("text,sentiment\nfine,pos\n")
     (root / "one_label.csv").write_text("text,label\nfine,pos\ngood,pos\n")
     (root / "empty_label.csv").write_text("text,label\nfine,pos\nbad,\n")
+    (root / "not_utf8.csv").write_bytes("text,label\nfine,pos\n\"très\nbien\",pos\n".encode() + b"caf\xe9,neg\n")
+    (root / "extra_field.csv").write_text('text,label\nfine,pos\n"a, quoted text",neg,oops\n')
+    (root / "blank_line.csv").write_text("text,label\nfine,pos\n\nbad,neg\n")
     return {
         "unreadable": (["--model", "mnist_cnn"], "unreadable", f"{root / 'unreadable' / 'b' / 'broken.png'}: not an image"),
         "one_class": (["--model", "mnist_cnn"], "one_class", "holds 1 class subfolder: a classifier needs"),
@@ -222,7 +225,11 @@ def bad_folders(root):
         "missing_column": (["--model", "ngram_text"], "missing_column.csv",
                            "missing_column.csv has no column 'label' (its columns: text, sentiment)"),
         "one_label": (["--model", "ngram_text"], "one_label.csv", "holds 1 class label(s): a classifier needs at least two"),
-        "empty_label": (["--model", "ngram_text"], "empty_label.csv", "empty_label.csv: row 3 has no label (column 'label')"),
+        "empty_label": (["--model", "ngram_text"], "empty_label.csv", "empty_label.csv: line 3 has no label (column 'label')"),
+        "not_utf8": (["--model", "ngram_text"], "not_utf8.csv", "not_utf8.csv: line 5 is not valid UTF-8 (byte 0xe9)"),
+        "extra_field": (["--model", "ngram_text"], "extra_field.csv",
+                        "extra_field.csv: line 3 has 3 field(s), the header 2: make every row text,label"),
+        "blank_line": (["--model", "ngram_text"], "blank_line.csv", "blank_line.csv: line 3 has 0 field(s), the header 2 (a blank line)"),
         "csv_columns_on_a_folder": (["--model", "mnist_cnn", "--csv-columns", "a,b"], "one_class",
                                     "--csv-columns applies to a CSV file"),
         "bad_fractions": (["--model", "ngram_text", "--test-fraction", "0.6", "--validation-fraction", "0.5"],

@@ -89,6 +89,7 @@ def test_layers_with_generated_names_match_by_class_and_order_and_a_new_class_co
     "argv, message",
     [
         (["--model", "bert_text", "--init-from", "{tmp}/nothing"], "not a finished run dir (no model.keras)"),
+        (["--model", "bert_text", "--init-from", "{tmp}/truncated"], "truncated holds a damaged run (model.keras: "),
         (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "hidden_dim=16"],
          "layers differ in shape: bert_backbone"),
         (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "sequence_length=32"],
@@ -100,6 +101,8 @@ def test_layers_with_generated_names_match_by_class_and_order_and_a_new_class_co
 def test_a_bad_init_from_is_a_one_line_error_and_writes_nothing(capsys, pretrained, tmp_path, argv, message):
     tiny_args = [arg for key, value in TINY_MODEL_ARGS[argv[1]].items()
                  for arg in ("--model-arg", f"{key}={value!r}")]  # argv's own --model-arg wins
+    (tmp_path / "truncated").mkdir()
+    (tmp_path / "truncated" / "model.keras").write_bytes((pretrained / "model.keras").read_bytes()[:2000])
     argv = [arg.format(tmp=tmp_path, pretrained=pretrained) for arg in argv]
     with tfds.testing.mock_data(num_examples=16):
         code = train.main([*tiny_args, *argv, "--batch-size", "8", "--model-dir", str(tmp_path / "run")])

@@ -208,9 +208,16 @@ def load_classifier(path, checkpoint="last"):
     if is_export(path):
         if checkpoint != "last":
             raise UserError("--checkpoint best applies to a run dir; an export holds one model")
-        return _saved_model_classifier(latest_version(path))
-    summary, model = export.load_run(path, checkpoint)
-    return keras_predict(model), summary
+        predict, summary = _saved_model_classifier(latest_version(path))
+    else:
+        summary, model = export.load_run(path, checkpoint)
+        predict = keras_predict(model)
+    if summary["task"] != "classification":
+        raise UserError(
+            f"{path} holds a {summary['model']} ({summary['task']}) run, and zoo.evaluate scores classifiers: "
+            "its summary.json holds its test metrics; generate text with python -m zoo.generate"
+        )
+    return predict, summary
 
 
 def is_export(path):
@@ -224,7 +231,7 @@ def _saved_model_classifier(version_dir):
     summary_file = version_dir / "assets.extra" / SUMMARY_ASSET
     if not summary_file.exists():
         raise UserError(f"{version_dir} holds no assets.extra/{SUMMARY_ASSET}: export the run again with zoo.export")
-    loaded = tf.saved_model.load(str(version_dir))
+    loaded = load_saved_model(version_dir)
     serving = loaded.signatures["serving_default"]
     [input_name] = serving.structured_input_signature[1]
 
