@@ -47,7 +47,9 @@ def test_per_class_scores_equal_a_hand_count():
     assert macro["precision"] == pytest.approx((1 / 2 + 1 / 3 + 1) / 4, abs=1e-12)
     assert macro["recall"] == pytest.approx((2 / 3 + 1 / 2 + 1 / 2) / 4, abs=1e-12)
     assert macro["f1"] == pytest.approx((4 / 7 + 2 / 5 + 2 / 3) / 4, abs=1e-12)
-    assert "macro average     0.4583  0.4167  0.4095" in evaluate.format_table(report)
+    table = evaluate.format_table({**report, "evaluated_on": "nine examples"})
+    assert "macro average     0.4583  0.4167  0.4095" in table
+    assert table.endswith("accuracy 0.5556 over 9 examples: nine examples")
 
 
 def test_mistakes_are_the_most_confident_wrong_predictions_first():
@@ -67,7 +69,7 @@ def test_the_confusion_matrix_png_has_a_cell_per_class(tmp_path):
 def test_probabilities_with_a_nan_are_refused_not_counted(tmp_path):
     examples = tf.data.Dataset.from_tensor_slices((np.zeros((2, 28, 28, 1), np.uint8), [0, 1]))
     with pytest.raises(evaluate.UserError, match="NaN or infinity"):
-        evaluate.write_report(lambda batch: np.array([[np.nan, 0.5], [0.5, 0.5]]), examples, ["a", "b"], tmp_path)
+        evaluate.write_report(lambda batch: np.array([[np.nan, 0.5], [0.5, 0.5]]), examples, ["a", "b"], tmp_path, "two")
     assert not (tmp_path / "evaluation.json").exists()
 
 
@@ -78,14 +80,14 @@ def test_the_report_files_are_written_for_texts_and_images(tmp_path):
     def predict(batch):
         return np.array([probabilities[text] for text in batch.numpy()])
 
-    report = evaluate.write_report(predict, texts, ["neg", "pos"], tmp_path / "text")
+    report = evaluate.write_report(predict, texts, ["neg", "pos"], tmp_path / "text", "texts")
     assert report["accuracy"] == pytest.approx(1 / 3)
     mistakes = [json.loads(line) for line in (tmp_path / "text" / "mistakes.jsonl").read_text().splitlines()]
     assert [(m["text"], m["label"], m["predicted"]) for m in mistakes] == [("bad", "pos", "neg"), ("good", "neg", "pos")]
     assert json.loads((tmp_path / "text" / "evaluation.json").read_text()) == report
 
     images = tf.data.Dataset.from_tensor_slices((np.zeros((3, 28, 28, 1), np.uint8), [0, 1, 1]))
-    evaluate.write_report(lambda batch: np.tile([0.6, 0.4], (len(batch), 1)), images, ["a", "b"], tmp_path / "image")
+    evaluate.write_report(lambda batch: np.tile([0.6, 0.4], (len(batch), 1)), images, ["a", "b"], tmp_path / "image", "images")
     assert {path.name for path in (tmp_path / "image").iterdir()} == {
         "evaluation.json", "confusion_matrix.png", "mistakes.png"}
 
