@@ -3,6 +3,7 @@
 
 import dataclasses
 import socket
+import sys
 
 import keras
 import numpy as np
@@ -21,6 +22,7 @@ SHARDING.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoSh
 UNLABELLED = -1  # the label of an example without one (TFDS's own for IMDB's unsupervised split)
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where TFDS looks first for a prepared dataset
 CONNECT_SECONDS = 5
+UNSPLIT_SHARE = 0.5  # more single-token texts, or out-of-vocabulary tokens, than this: a warning
 
 
 @dataclasses.dataclass
@@ -241,7 +243,39 @@ def adapted(vectorizer, texts):
     """
     vectorizer.adapt(with_progress(texts.batch(ADAPT_BATCH), "Adapting the vocabulary on the training split"))
     vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
-    return type(vectorizer).from_config({**vectorizer.get_config(), "vocabulary": vocabulary})
+    config = keras.layers.serialize(vectorizer)  # as a .keras file holds it: a callable standardize by name
+    config["config"]["vocabulary"] = vocabulary
+    adapted_vectorizer = keras.layers.deserialize(config)
+    warn_if_unsplit(adapted_vectorizer, texts)
+    return adapted_vectorizer
+
+
+def warn_if_unsplit(vectorizer, texts):
+    """Warns, in one line, when the adapted word vocabulary does not fit the training texts:
+    most texts are a single token, or most tokens are out of the vocabulary. That is text in a
+    script the preprocessor does not split (words not separated by spaces), which would
+    otherwise train at chance in silence. Character-level preprocessors are not checked."""
+    words = getattr(vectorizer, "_words", vectorizer)  # BertInputs holds its word lookup
+    if not isinstance(words, keras.layers.TextVectorization) or words.get_config()["split"] != "whitespace":
+        return
+    vocabulary = [token for token in words.get_vocabulary() if token not in ("", "[UNK]") and " " not in token]
+    counter = keras.layers.TextVectorization(
+        vocabulary=vocabulary or ["[none]"], standardize=words.get_config()["standardize"], ragged=True
+    )
+    single, count, tokens, unknown = 0, 0, 0, 0
+    for batch in texts.batch(ADAPT_BATCH):
+        ids = counter(batch)
+        lengths = ids.row_lengths().numpy()
+        single, count = single + int((lengths <= 1).sum()), count + len(lengths)
+        tokens, unknown = tokens + int(lengths.sum()), unknown + int((ids.flat_values == 1).numpy().sum())
+    single_share, known_share = single / max(count, 1), 1 - unknown / max(tokens, 1)
+    if single_share > UNSPLIT_SHARE or known_share < 1 - UNSPLIT_SHARE:
+        print(
+            f"warning: {single_share:.0%} of the training texts are one token or none, and the vocabulary covers "
+            f"{known_share:.0%} of their tokens: a model of these tokens learns little. Text whose words are not "
+            "separated by spaces needs a preprocessor that splits it (the zoo's split Chinese and Japanese; one "
+            "from --init-from keeps its source's)", file=sys.stderr, flush=True,
+        )
 
 
 def with_progress(dataset, title):

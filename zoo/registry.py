@@ -53,6 +53,7 @@ class ModelSpec:
     jit_compile: bool = False  # XLA for the train step: faster where the model's ops allow it
     task: str = "classification"
     preprocessor: Callable | None = None
+    min_steps: int | None = None  # the recipe's fewest optimizer steps: smaller data gets more epochs
     train_split: str = "train"
     validation_split: str | None = None  # None: the dataset's own, else the end of train_split
     test_split: str = "test"

@@ -73,7 +73,8 @@ def train(config, callbacks=()):
         datasets = task.load_data(spec, settings, config, preprocessor)
         model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
         train_batches, epochs, steps_per_epoch = schedule(
-            datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps
+            datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps,
+            min_steps=None if config.epochs else spec.min_steps,
         )
         jit_compile = use_xla(config.jit_compile, spec.jit_compile, strategy)
         model, trainer, saved_model = compiled_model(
@@ -260,12 +261,15 @@ def _differences(before, now, prefix=""):
     return differences
 
 
-def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None):
+def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None, min_steps=None):
     """(training batches, epochs, steps per epoch) for the requested run length. An epoch is one
     pass over the data unless `steps_per_epoch` or a shorter `max_steps` says otherwise; then the
-    data repeats, so the next epoch goes on where the last one stopped."""
+    data repeats, so the next epoch goes on where the last one stopped. `min_steps` (a recipe's)
+    adds epochs until the run takes at least that many steps."""
     steps_in_data = int(train_batches.cardinality())
     steps_per_epoch = min(steps_per_epoch or steps_in_data, max_steps or math.inf)
+    if min_steps:
+        epochs = max(epochs, math.ceil(min_steps / steps_per_epoch))
     if max_steps:
         epochs = min(epochs, math.ceil(max_steps / steps_per_epoch))
     if steps_per_epoch != steps_in_data:

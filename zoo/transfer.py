@@ -161,9 +161,10 @@ def _first_difference(source_layer, layer):
 
 
 def _settings(preprocessor):
-    """What a preprocessor is built with, less its name and what adapting learns."""
+    """What a preprocessor is built with, less its name, what adapting learns and how it splits
+    texts into words: the source's preprocessor is used as it is, with its own splitting."""
     config = {"class": type(preprocessor).__name__, **preprocessor.get_config()}
-    learnt = ("name", "vocabulary", "idf_weights")
+    learnt = ("name", "vocabulary", "idf_weights", "standardize")
     if isinstance(preprocessor, keras.layers.TextVectorization):
         learnt += ("vocabulary_size",)  # the adapted vocabulary's; max_tokens is the setting
     return {name: value for name, value in config.items() if name not in learnt}

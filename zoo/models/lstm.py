@@ -16,6 +16,7 @@ from zoo.registry import register_model
     preprocessor=text_preprocessing.token_ids,
     epochs=1,
     batch_size=64,
+    min_steps=351,  # one epoch of IMDB's 22,500 training reviews: small datasets train as long
     learning_rate=2e-3,
 )
 def lstm_text(

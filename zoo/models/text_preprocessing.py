@@ -1,16 +1,41 @@
 """The text models' preprocessors: layers made, unadapted, from the builder's arguments.
 Training adapts one on the training split (`zoo.data`) and puts it in front of the model, so
-the saved and exported models take raw strings; each keeps to core TensorFlow ops."""
+the saved and exported models take raw strings; each keeps to core TensorFlow ops.
+
+Every word-level preprocessor splits text with `standardize_words`: words as Keras splits them,
+and each character of the scripts written without spaces (Chinese, Japanese) a word of its own.
+"""
 
 import keras
 import keras_hub
 import tensorflow as tf
 
+# Keras' "lower_and_strip_punctuation": what English text has always been tokenized with.
+ASCII_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
+# Scripts written without spaces between words: each character is a token, as in BERT's basic
+# tokenizer; word n-grams over them are then character n-grams, which is what works for Chinese.
+UNSPACED_CHARACTER = r"([\p{Han}\p{Hiragana}\p{Katakana}])"
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+def standardize_words(texts):
+    """Lowercased texts, ASCII punctuation stripped (as Keras' default does), other punctuation
+    (full-width ，。！？、 and the like, curly quotes) a space, and each Han, Hiragana or Katakana
+    character spaced apart, so that whitespace splits them into tokens. Core TensorFlow ops
+    (RE2) only, so an export of it serves with TensorFlow alone."""
+    texts = tf.strings.regex_replace(tf.strings.lower(texts), ASCII_PUNCTUATION, "")
+    texts = tf.strings.regex_replace(texts, r"\p{P}", " ")
+    return tf.strings.regex_replace(texts, UNSPACED_CHARACTER, r" \1 ")
+
+
+WORDS = {"standardize": standardize_words}  # how every word-level preprocessor splits texts
+KERAS_STANDARDIZE = "lower_and_strip_punctuation"  # what preprocessors saved before it used
+
 
 def token_ids(vocabulary_size, sequence_length):
     """Token ids, padded or truncated on the right to `sequence_length`; 0 is padding, 1 unknown."""
     return keras.layers.TextVectorization(
-        max_tokens=vocabulary_size, output_sequence_length=sequence_length, name="text_vectorizer"
+        max_tokens=vocabulary_size, output_sequence_length=sequence_length, name="text_vectorizer", **WORDS
     )
 
 
@@ -24,6 +49,7 @@ def ngram_bag(vocabulary_size, ngrams):
         pad_to_max_tokens=True,  # the model's input width, however few n-grams the data holds
         sparse=True,
         name="text_vectorizer",
+        **WORDS,
     )
 
 
@@ -59,10 +85,14 @@ class BertInputs(keras.layers.Layer):
     without `import tensorflow_text`. `adapt` learns the vocabulary; `vocabulary` restores one.
     """
 
-    def __init__(self, vocabulary_size, sequence_length, vocabulary=None, **kwargs):
+    def __init__(self, vocabulary_size, sequence_length, vocabulary=None, standardize=KERAS_STANDARDIZE, **kwargs):
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
+        # A config saved before the zoo split unspaced scripts names none: it keeps Keras' default.
+        if isinstance(standardize, dict):  # a callable, as a config holds it
+            standardize = keras.saving.deserialize_keras_object(standardize)
+        self._words_options = {"standardize": standardize}
         self._words = self._vectorizer(vocabulary)
         self._packer = keras_hub.layers.StartEndPacker(
             sequence_length,
@@ -73,7 +103,7 @@ class BertInputs(keras.layers.Layer):
         )
 
     def _vectorizer(self, vocabulary):
-        return vocabulary_lookup(vocabulary, self.vocabulary_size, SPECIAL_TOKENS)
+        return vocabulary_lookup(vocabulary, self.vocabulary_size, SPECIAL_TOKENS, **self._words_options)
 
     @staticmethod
     def token_id(token):
@@ -81,7 +111,7 @@ class BertInputs(keras.layers.Layer):
 
     def adapt(self, texts):
         """Learns the vocabulary from `texts`, a dataset of string batches."""
-        self._words = adapted_lookup(self._words, texts, self.vocabulary_size, SPECIAL_TOKENS)
+        self._words = adapted_lookup(self._words, texts, self.vocabulary_size, SPECIAL_TOKENS, **self._words_options)
 
     def get_vocabulary(self):
         return self._words.get_vocabulary()
@@ -104,12 +134,13 @@ class BertInputs(keras.layers.Layer):
             "vocabulary_size": self.vocabulary_size,
             "sequence_length": self.sequence_length,
             "vocabulary": vocabulary,
+            "standardize": keras.saving.serialize_keras_object(self._words_options["standardize"]),
         }
 
 
 def bert_inputs(vocabulary_size, sequence_length):
     """`BertInputs`, to adapt."""
-    return BertInputs(vocabulary_size, sequence_length, name="text_vectorizer")
+    return BertInputs(vocabulary_size, sequence_length, name="text_vectorizer", **WORDS)
 
 
 END_OF_TEXT = "<|endoftext|>"  # GPT-2's marker between texts: it starts and ends each one here

@@ -17,6 +17,7 @@ from zoo.registry import register_model
     preprocessor=text_preprocessing.token_ids,
     epochs=2,
     batch_size=128,
+    min_steps=350,  # two epochs of IMDB's 22,500 training reviews: small datasets train as long
     optimizer="adamw",
     learning_rate=2e-3,
     weight_decay=1e-2,
