@@ -1,7 +1,10 @@
 """Test setup: two logical CPU devices, so MirroredStrategy runs with two replicas without GPUs."""
 
+import contextlib
 import os
 import pathlib
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -57,3 +60,20 @@ def real_data_dir():
     if not (SHARED_DATA_DIR / "mnist").is_dir():
         pytest.skip(f"real TFDS data not found at {SHARED_DATA_DIR} (set ZOO_REAL_DATA_DIR)")
     return SHARED_DATA_DIR
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(lock_file):
+    """Another live process holds `lock_file` (a `zoo.locks` lock) while in the block, until it
+    is killed as a crash would; yields that process's pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from zoo import locks\n"
+         f"with locks.exclusive({str(lock_file)!r}):\n print('held', flush=True); time.sleep(600)"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()

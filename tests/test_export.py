@@ -18,7 +18,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 from zoo import export, training
 from zoo.predict import main as predict_main
 from zoo.predict import predict
@@ -183,19 +183,10 @@ def test_export_of_a_damaged_run_is_a_one_line_error(trained, tmp_path, capsys, 
 def test_a_killed_exports_staging_folder_is_cleared_by_the_next_and_a_live_ones_kept(trained, tmp_path):
     model_base = tmp_path / "mnist_cnn"
     (model_base / ".staging-dead" / "variables").mkdir(parents=True)  # killed: no process holds its lock
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from zoo import locks\n"
-         f"with locks.exclusive({str(model_base / '.staging-alive.lock')!r}):\n print('held', flush=True); time.sleep(600)"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
+    with lock_held_elsewhere(model_base / ".staging-alive.lock"):
         (model_base / ".staging-alive").mkdir()
         export.export(trained["mnist_cnn"], tmp_path)
         assert sorted(path.name for path in model_base.iterdir()) == [".staging-alive", ".staging-alive.lock", "1"]
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.parametrize("export_dir", ["/proc/zoo-exports", "{tmp}/a_file/exports"])

@@ -19,8 +19,8 @@ import tensorflow_datasets as tfds
 
 import train
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers
-from zoo import data, locks, training
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
+from zoo import data, training
 from zoo.tasks import get_task
 
 
@@ -370,20 +370,11 @@ def test_a_kill_after_training_ends_and_before_the_summary_resumes_without_retra
 def test_a_second_run_into_a_model_dir_in_use_is_refused_and_a_killed_one_leaves_no_lock(tmp_path, capsys):
     model_dir = tmp_path / "run"
     model_dir.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from zoo import locks\n"
-         f"with locks.exclusive({str(model_dir / training.LOCK_FILE)!r}):\n print('held', flush=True); time.sleep(600)"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
+    with lock_held_elsewhere(model_dir / training.LOCK_FILE) as holder:
         code, stderr = main_error(capsys, "--model", "mnist_cnn", "--model-dir", str(model_dir))
         assert code == 2 and stderr.count("\n") == 1
-        assert f"{model_dir} is in use by another run (pid {holder.pid} on " in stderr
+        assert f"{model_dir} is in use by another run (pid {holder} on " in stderr
         assert list(model_dir.iterdir()) == [model_dir / training.LOCK_FILE]
-    finally:
-        holder.kill()
-        holder.wait()
     config = training.TrainConfig(model="mnist_cnn", model_dir=str(model_dir), epochs=1, batch_size=16,
                                   strategy="one_device", model_args={"filters": 4})
     with tfds.testing.mock_data(num_examples=32):
