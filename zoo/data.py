@@ -23,6 +23,7 @@ UNLABELLED = -1  # the label of an example without one (TFDS's own for IMDB's un
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where TFDS looks first for a prepared dataset
 CONNECT_SECONDS = 5
 UNSPLIT_SHARE = 0.5  # more single-token texts, or out-of-vocabulary tokens, than this: a warning
+UNSPLIT_SAMPLE = 2000  # training texts checked for it
 
 
 @dataclasses.dataclass
@@ -251,8 +252,8 @@ def adapted(vectorizer, texts):
 
 
 def warn_if_unsplit(vectorizer, texts):
-    """Warns, in one line, when the adapted word vocabulary does not fit the training texts:
-    most texts are a single token, or most tokens are out of the vocabulary. That is text in a
+    """Warns, in one line, when the adapted word vocabulary does not fit the training texts (the
+    first `UNSPLIT_SAMPLE`): most are a single token, or most tokens are out of the vocabulary. That is text in a
     script the preprocessor does not split (words not separated by spaces), which would
     otherwise train at chance in silence. Character-level preprocessors are not checked."""
     words = getattr(vectorizer, "_words", vectorizer)  # BertInputs holds its word lookup
@@ -263,7 +264,7 @@ def warn_if_unsplit(vectorizer, texts):
         vocabulary=vocabulary or ["[none]"], standardize=words.get_config()["standardize"], ragged=True
     )
     single, count, tokens, unknown = 0, 0, 0, 0
-    for batch in texts.batch(ADAPT_BATCH):
+    for batch in texts.take(UNSPLIT_SAMPLE).batch(ADAPT_BATCH):
         ids = counter(batch)
         lengths = ids.row_lengths().numpy()
         single, count = single + int((lengths <= 1).sum()), count + len(lengths)
