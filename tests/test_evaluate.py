@@ -169,3 +169,11 @@ def test_a_language_model_is_not_evaluated_as_a_classifier(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "holds a gpt_text (causal_lm) run, and zoo.evaluate scores classifiers" in error and error.count("\n") == 1
     assert "zoo.generate" in error
+
+
+def test_missing_data_says_how_to_get_it_without_a_flag_evaluate_lacks(mock_runs, tmp_path, capsys):
+    model_dir, _ = mock_runs["mnist_cnn"]
+    assert evaluate.main(["--model-dir", str(model_dir), "--data-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"dataset 'mnist' is not prepared in {tmp_path}" in error and "--data-dir" in error
+    assert "tfds build mnist" in error and "pass --download" not in error and error.count("\n") == 1
