@@ -159,18 +159,6 @@ def test_a_csv_file_given_to_evaluate_is_evaluated_whole(mock_runs, tmp_path):
     assert json.loads((model_dir / "evaluation-reviews" / "evaluation.json").read_text()) == report
 
 
-def test_a_language_model_is_not_evaluated_as_a_classifier(tmp_path, capsys):
-    model_dir = tmp_path / "gpt"
-    with tfds.testing.mock_data(num_examples=32):
-        training.train(training.TrainConfig(model="gpt_text", model_dir=str(model_dir), epochs=1, batch_size=16,
-                                            strategy="one_device", jit_compile=False,
-                                            model_args=TINY_MODEL_ARGS["gpt_text"]))
-    assert evaluate.main(["--model-dir", str(model_dir)]) == 2
-    error = capsys.readouterr().err
-    assert "holds a gpt_text (causal_lm) run, and zoo.evaluate scores classifiers" in error and error.count("\n") == 1
-    assert "zoo.generate" in error
-
-
 def test_missing_data_says_how_to_get_it_without_a_flag_evaluate_lacks(mock_runs, tmp_path, capsys):
     model_dir, _ = mock_runs["mnist_cnn"]
     assert evaluate.main(["--model-dir", str(model_dir), "--data-dir", str(tmp_path)]) == 2

@@ -127,3 +127,13 @@ def test_the_benchmark_scores_a_unigram_on_the_runs_own_test_targets(gpt_run, tm
     assert 0 < result["unigram"]["bits_per_character"] < np.log2(len(tokenizer.get_vocabulary())) + 1
     assert result["generation_saved_model"]["tokens_per_second"] > 0
     assert "reduction" in (tmp_path / f"{results_file.stem}.md").read_text()
+
+
+def test_a_language_model_is_not_evaluated_as_a_classifier(gpt_run, capsys):
+    from zoo import evaluate
+
+    for path in gpt_run:  # the run dir and its export
+        assert evaluate.main(["--model-dir", str(path)]) == 2
+        error = capsys.readouterr().err
+        assert "holds a gpt_text (causal_lm) run, and zoo.evaluate scores classifiers" in error
+        assert "zoo.generate" in error and error.count("\n") == 1

@@ -352,8 +352,8 @@ def test_a_kill_after_training_ends_and_before_the_summary_resumes_without_retra
     """The run is only safe once summary.json is written: until then, its backup stays."""
     args = ["--model", "mnist_cnn_small", "--epochs", "2", "--batch-size", "16", "--strategy", "one_device",
             "--model-dir", str(tmp_path / "run"), *tiny_args("mnist_cnn_small")]
-    killed = subprocess.run([sys.executable, "tests/mocked_train.py", "--die-after-fit", "--", *args],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    killed = subprocess.run([sys.executable, "tests/mocked_train.py", "--die-after-fit", "--", *args], cwd=REPO_ROOT,
+                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True)
     assert killed.returncode == -9 and not (tmp_path / "run" / "summary.json").exists()
     result = run_train(*args)
     assert result.returncode == 0, result.stderr[-3000:]
