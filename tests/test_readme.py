@@ -12,7 +12,7 @@ import pytest
 import train
 import zoo
 from conftest import REPO_ROOT
-from zoo import evaluate, export, generate, own_data, predict
+from zoo import evaluate, export, own_data, predict
 
 README = (REPO_ROOT / "README.md").read_text()
 COMMAND_LINE_MODULES = {"zoo.evaluate": evaluate, "zoo.export": export, "zoo.predict": predict}

@@ -6,7 +6,6 @@ and serve with TensorFlow alone."""
 import json
 import re
 import os
-import pathlib
 import subprocess
 import sys
 

@@ -41,7 +41,7 @@ import pathlib  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from zoo import console, data, export, own_data  # noqa: E402
+from zoo import data, export, own_data  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
 from zoo.predict import latest_version, load_saved_model  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
