@@ -72,6 +72,10 @@ def parse_args(argv):
     parser.add_argument("--distillation-weight", type=float, metavar="WEIGHT",
                         help="the weight of the distillation loss, the labels' loss getting 1 - WEIGHT "
                              f"(default: {DEFAULT_DISTILLATION_WEIGHT})")
+    parser.add_argument("--train-split", metavar="SPLIT",
+                        help="the TFDS split to train on, e.g. 'train[:10%%]' (default: the model's recipe)")
+    parser.add_argument("--test-split", metavar="SPLIT",
+                        help="the TFDS split the summary's test metrics cover (default: the model's recipe)")
     parser.add_argument("--unlabelled-split", metavar="SPLIT",
                         help="a TFDS split that the teacher labels for the student too, e.g. unsupervised")
     parser.add_argument("--model-dir",
@@ -135,6 +139,8 @@ def main(argv=None):
             teacher=args.teacher,
             temperature=args.temperature,
             distillation_weight=args.distillation_weight,
+            train_split=args.train_split,
+            test_split=args.test_split,
             unlabelled_split=args.unlabelled_split,
             csv_columns=args.csv_columns,
             validation_fraction=args.validation_fraction,

@@ -247,6 +247,21 @@ def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(capsys, tm
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--train-split", "train[:1]"], "split 'train[:1]' is too small to carve a validation split from: pick a larger --train-split"),
+    (["--train-split", "train[:10%"], "Error parsing split 'train[:10%'"),
+    (["--test-split", "tset"], "Unknown split 'tset'. Should be one of ['train', 'test']"),
+    (["--dataset", "no_such.csv", "--test-split", "test"], "--train-split and --test-split name TFDS splits"),
+])
+def test_a_bad_split_is_a_one_line_error_before_any_data_is_read(capsys, tmp_path, real_data_dir, flags, message):
+    """Slices are checked against the real dataset's split sizes (mock data has none)."""
+    code = train.main(["--model", "mnist_cnn", "--data-dir", str(real_data_dir), "--model-dir", str(tmp_path / "run"),
+                       *flags])
+    stderr = capsys.readouterr().err
+    assert code == 2 and stderr.startswith("train.py: error: ") and message in stderr and stderr.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
 def test_builder_arguments_are_checked_before_any_data_is_read(capsys, tmp_path):
     code = train.main(["--model", "lstm_text", "--model-arg", "num_layers=0",
                        "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "run")])

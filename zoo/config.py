@@ -38,6 +38,8 @@ class TrainConfig:
     teacher: str | None = None  # distil from this finished run dir or exported SavedModel
     temperature: float | None = None  # None: the distillation default
     distillation_weight: float | None = None  # None: the distillation default
+    train_split: str | None = None  # a TFDS split string; None: the recipe's
+    test_split: str | None = None  # a TFDS split string; None: the recipe's
     unlabelled_split: str | None = None  # examples the teacher labels for distillation
     csv_columns: str | None = None  # own data: "INPUT,LABEL" columns of a CSV file
     validation_fraction: float | None = None  # own data without a validation/ folder

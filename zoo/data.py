@@ -34,7 +34,7 @@ class Datasets:
     None for images, whose rescaling is inside the model); it travels with the saved model.
     `examples` counts each split's examples, so that evaluations can be checked against it.
     `raw_test` is the test split's (raw input, label) examples, unbatched: what a model with
-    its preprocessor inside is evaluated on (`zoo.evaluate`).
+    its preprocessor inside is evaluated on (`zoo.evaluate`); `test_split` names it.
     """
 
     name: str
@@ -46,6 +46,7 @@ class Datasets:
     preprocessor: keras.layers.Layer | None
     examples: dict
     raw_test: tf.data.Dataset
+    test_split: str = "test"
 
 
 def load(
@@ -131,6 +132,7 @@ def load(
         preprocessor=preprocessor,
         examples=examples,
         raw_test=raw["test"],
+        test_split="test" if own is not None else test_split,
     )
 
 
@@ -193,11 +195,33 @@ def _splits(builder, train_split, validation_split, test_split):
     """Train, validation and test split names; validation is carved from train if absent."""
     if validation_split or "validation" in builder.info.splits:
         return {"train": train_split, "validation": validation_split or "validation", "test": test_split}
-    return {
-        "train": f"{train_split}[:{100 - VALIDATION_PERCENT}%]",
-        "validation": f"{train_split}[{100 - VALIDATION_PERCENT}%:]",
-        "test": test_split,
-    }
+    train, validation = _carved(builder, train_split, (100 - VALIDATION_PERCENT) / 100)
+    return {"train": train, "validation": validation, "test": test_split}
+
+
+def _carved(builder, split, fraction):
+    """TFDS split strings for the first `fraction` of `split`'s examples and for the rest. TFDS
+    cannot slice a slice ('train[:10%][:90%]'), so a sliced or joined split is cut on absolute
+    example ranges; a split name is cut by percent, as TFDS reads it (mock data too)."""
+    if split in builder.info.splits or split.isidentifier():
+        return f"{split}[:{round(100 * fraction)}%]", f"{split}[{round(100 * fraction)}%:]"
+    try:
+        ranges = tfds.core.ReadInstruction.from_spec(split).to_absolute(builder.info.splits)
+    except ValueError as error:
+        raise UserError(f"dataset {builder.name!r}: {str(error).strip().splitlines()[0]}") from None
+    ranges = [(part.splitname, part.from_ or 0, builder.info.splits[part.splitname].num_examples
+               if part.to is None else part.to) for part in ranges]
+    remaining = round(fraction * sum(end - start for _, start, end in ranges))
+    first, rest = [], []
+    for name, start, end in ranges:
+        cut = min(end, start + remaining)
+        remaining -= cut - start
+        first += [f"{name}[{start}:{cut}]"] if cut > start else []
+        rest += [f"{name}[{cut}:{end}]"] if end > cut else []
+    if not first or not rest:
+        raise UserError(f"dataset {builder.name!r}: split {split!r} is too small to carve "
+                        f"a validation split from: pick a larger --train-split")
+    return "+".join(first), "+".join(rest)
 
 
 def _read(builder, split, *, shuffle, seed):
@@ -210,7 +234,7 @@ def _read(builder, split, *, shuffle, seed):
             read_config=tfds.ReadConfig(shuffle_seed=seed),
         )
     except ValueError as error:
-        if "Unknown split" not in str(error):
+        if "Unknown split" not in str(error) and "split format" not in str(error):
             raise
         raise UserError(f"dataset {builder.name!r}: {str(error).strip()}") from None
     except AssertionError as error:  # how TFDS reports a dataset that is not prepared

@@ -165,6 +165,9 @@ def run_settings(spec, config, task):
     dataset = config.dataset or spec.dataset
     own = own_data.settings(dataset, config.csv_columns, config.validation_fraction, config.test_fraction)
     data_derived = ("num_classes",) if own else DATA_DERIVED_ARGS  # own images are resized to the model's
+    if own and (config.train_split or config.test_split):
+        raise UserError("--train-split and --test-split name TFDS splits; your own data is split by "
+                        "its folders, or by --validation-fraction and --test-fraction")
     given_data_args = sorted(set(config.model_args) & set(data_derived))
     if given_data_args:
         raise UserError(
@@ -176,7 +179,7 @@ def run_settings(spec, config, task):
         "own_data": own,
         "model_args": spec.resolve_args(**config.model_args),
         **{name: getattr(spec, name) if getattr(config, name) is None else getattr(config, name)
-           for name in ("epochs", "batch_size", "learning_rate")},
+           for name in ("epochs", "batch_size", "learning_rate", "train_split", "test_split")},
         "seed": config.seed,
         "steps_per_epoch": config.steps_per_epoch,
         "max_steps": config.max_steps,

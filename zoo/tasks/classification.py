@@ -39,7 +39,7 @@ class Classification(Task):
 
     def report(self, saved_model, datasets, model_dir):
         evaluate.write_report(evaluate.keras_predict(saved_model), datasets.raw_test, datasets.class_names, model_dir,
-                              f"the test split of {datasets.name}")
+                              f"the {datasets.test_split} split of {datasets.name}")
 
     def summary(self, datasets):
         return {"class_names": datasets.class_names}
