@@ -1,13 +1,16 @@
 """The training tasks: masked LM counts the picked positions only, and picks only real tokens;
-causal LM metrics are means over real tokens, and its targets are its inputs shifted by one."""
+causal LM metrics are means over real tokens, and its targets are its inputs shifted by one; the
+recipes' learning-rate schedules warm up as registered."""
 
 from types import SimpleNamespace
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from zoo import data
+import zoo
+from zoo import data, training
 from zoo.models.text_preprocessing import BertInputs, CharacterCausalLMPreprocessor
 from zoo.tasks import get_task
 from zoo.tasks.masked_lm import mask_generator, masked_batch
@@ -112,3 +115,14 @@ def test_character_preprocessing_shifts_targets_by_one_and_round_trips_any_text(
     np.testing.assert_array_equal(y[0], [*ids, end])
     np.testing.assert_array_equal(weights[0], [1] * 12)
     assert x.shape == y.shape == (2, 12)
+
+
+@pytest.mark.parametrize("name, peak_step", [("mnist_cnn", 50), ("mnist_cnn_fast", 200)])
+def test_the_learning_rate_warms_up_over_the_recipes_fraction_of_steps_then_decays_to_zero(name, peak_step):
+    """mnist_cnn_fast's one-cycle schedule: a fifth of the steps up to its peak, then cosine down."""
+    spec = zoo.get_model_spec(name)
+    config = training.make_optimizer(spec, spec.learning_rate, total_steps=1000).get_config()
+    schedule = keras.optimizers.schedules.deserialize(config["learning_rate"])
+    rates = [float(schedule(step)) for step in (0, peak_step // 2, peak_step, 999)]
+    assert rates[0] == 0 and rates[1] == pytest.approx(spec.learning_rate / 2, rel=1e-3)
+    assert rates[2] == pytest.approx(spec.learning_rate) and 0 < rates[3] < spec.learning_rate / 1000

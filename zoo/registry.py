@@ -50,6 +50,7 @@ class ModelSpec:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     learning_rate_schedule: str = "cosine"
+    warmup_fraction: float = 0.05  # of the steps, over which a cosine schedule warms up linearly
     jit_compile: bool = False  # XLA for the train step: faster where the model's ops allow it
     task: str = "classification"
     preprocessor: Callable | None = None

@@ -33,7 +33,6 @@ from zoo.registry import get_model_spec
 from zoo.tasks import task_for
 
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
-WARMUP_FRACTION = 0.05
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
 LOCK_FILE = ".lock"  # held while a process runs in the model dir
 MAX_SEED = 2**32 - 1  # NumPy's seeds, which keras.utils.set_random_seed sets, are 32-bit
@@ -117,16 +116,7 @@ def train(config, callbacks=()):
                 **task.summary(datasets),
                 "examples": datasets.examples,
                 "parameters": model.count_params(),
-                "hyperparameters": {
-                    **settings,
-                    "epochs": epochs,
-                    "per_replica_batch_size": batch_size // replicas,
-                    "steps_per_epoch": steps_per_epoch,
-                    "optimizer": spec.optimizer,
-                    "learning_rate_schedule": spec.learning_rate_schedule,
-                    "weight_decay": spec.weight_decay,
-                    "model_args": model_args,
-                },
+                "hyperparameters": hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_args),
                 **run_facts(strategy, worker, config.mixed_precision, jit_compile),
                 "init_from": initialization,
                 "resumed": resumed_run is not None,
@@ -142,6 +132,21 @@ def train(config, callbacks=()):
         shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Test metrics: {_format(test_metrics)}; model and summary.json in {model_dir}")
     return summary
+
+
+def hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_args):
+    """The run's settings with what the recipe and the data decided, for summary.json."""
+    return {
+        **settings,
+        "epochs": epochs,
+        "per_replica_batch_size": settings["batch_size"] // replicas,
+        "steps_per_epoch": steps_per_epoch,
+        "optimizer": spec.optimizer,
+        "learning_rate_schedule": spec.learning_rate_schedule,
+        "warmup_fraction": spec.warmup_fraction,
+        "weight_decay": spec.weight_decay,
+        "model_args": model_args,
+    }
 
 
 def run_facts(strategy, worker, mixed_precision, jit_compile):
@@ -412,9 +417,10 @@ def use_xla(requested, recipe, strategy):
 
 
 def make_optimizer(spec, learning_rate, total_steps):
-    """The spec's optimizer; a cosine schedule warms up linearly, then decays to zero."""
+    """The spec's optimizer; a cosine schedule warms up linearly over the spec's warm-up fraction
+    of the steps, then decays to zero (a one-cycle schedule, when the fraction is large)."""
     if spec.learning_rate_schedule == "cosine":
-        warmup_steps = int(WARMUP_FRACTION * total_steps)
+        warmup_steps = int(spec.warmup_fraction * total_steps)
         learning_rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=0.0 if warmup_steps else learning_rate,
             decay_steps=max(total_steps - warmup_steps, 1),
