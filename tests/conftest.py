@@ -31,6 +31,7 @@ TINY_MODEL_ARGS = {
     "gpt_text": {"vocabulary_size": 100, "sequence_length": 16, "num_layers": 1, "num_heads": 2,
                  "hidden_dim": 8, "intermediate_dim": 16},
     "mnist_cnn": {"filters": 4},
+    "mnist_cnn_fast": {"filters": 4},
     "mnist_cnn_small": {"filters": 4},
     "ngram_text": {"vocabulary_size": 300},
     "lstm_text": {"vocabulary_size": 200, "sequence_length": 16, "units": 8, "embedding_dim": 8},

@@ -20,14 +20,14 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
     harness = load_harness()
     readme_before = harness.README.read_text()
     with tfds.testing.mock_data(num_examples=256):
-        assert harness.main(["--quick", "--seeds", "1", "--models", "mnist_cnn", "transformer_text",
+        assert harness.main(["--quick", "--seeds", "1", "--models", "mnist_cnn", "mnist_cnn_fast", "transformer_text",
                              "--output-dir", str(tmp_path)]) == 0
 
     [results_file] = tmp_path.glob("*-quick.json")
     results = json.loads(results_file.read_text())
     assert results["settings"] == "quick" and results["complete"] and results["machine"]["cores"] >= 1
     assert [(run["model"], run["recipe"], run["seed"]) for run in results["runs"]] == [
-        ("mnist_cnn", "zoo", 0), ("mnist_cnn", "keras-io mnist_convnet", 0),
+        ("mnist_cnn", "zoo", 0), ("mnist_cnn", "keras-io mnist_convnet", 0), ("mnist_cnn_fast", "zoo", 0),
         ("transformer_text", "zoo", 0), ("transformer_text", "keras-io text_classification_with_transformer", 0),
     ]
     for run in results["runs"]:
@@ -42,6 +42,7 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
     table = (tmp_path / f"{results_file.stem}.md").read_text()
     assert table.count("| `mnist_cnn` |") == 3 and "reference / zoo" in table
     assert "| `mnist_cnn` | zoo | 1 |" in table and "| `mnist_cnn` | keras-io mnist_convnet | 1 |" in table
+    assert table.count("| `mnist_cnn_fast` |") == 2, "its row, and its ratio to the one reference run it shares"
     assert sorted(path.name.split("-quick-")[1] for path in tmp_path.glob("*.png")) == [
         "imdb_reviews.png", "mnist.png"]
     assert harness.README.read_text() == readme_before

@@ -51,6 +51,30 @@ def mnist_cnn_small(
     return convnet("mnist_cnn_small", input_shape, num_classes, filters, convs_per_stage, max_shift, dropout)
 
 
+@register_model(
+    "mnist_cnn_fast",
+    **{**MNIST_RECIPE, "epochs": 2, "batch_size": 256, "learning_rate": 1.4e-2, "warmup_fraction": 0.2},
+)
+def mnist_cnn_fast(
+    input_shape=(28, 28, 1),
+    num_classes=10,
+    filters=16,
+    convs_per_stage=(1, 1, 1),
+    max_shift=0.0,
+    dropout=0.1,
+):
+    """`mnist_cnn` with one conv per stage and 16 filters at first, on a 2-epoch one-cycle schedule:
+    the fastest to 99% on MNIST, where `mnist_cnn` is the most accurate (see the README's benchmark).
+
+    A sixth of `mnist_cnn`'s multiply-adds, most of them saved at full resolution. The learning
+    rate warms up over a fifth of the steps to a high peak, then anneals to zero by the end of
+    epoch 2: on 3 epochs, 99% came at epoch 3 for one seed of three. Batches of 256 train 1.4x
+    the examples per second of 128 on 2 CPU cores (fewer steps, each paying per-op overhead). No
+    random shifts: over 2 epochs they bought no accuracy, and cost about a sixth of each step.
+    """
+    return convnet("mnist_cnn_fast", input_shape, num_classes, filters, convs_per_stage, max_shift, dropout)
+
+
 def convnet(name, input_shape, num_classes, filters, convs_per_stage, max_shift, dropout):
     """Three stages of conv-BN-ReLU blocks, each then max-pooled, into a softmax; the filters
     double at each stage."""
