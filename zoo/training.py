@@ -215,9 +215,11 @@ def hold_model_dir(model_dir, worker):
     if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
         raise UserError(f"cannot write --model-dir {model_dir}: {nearest} is not a writable folder")
     with contextlib.ExitStack() as stack:
-        if not model_dir.exists():
+        try:
             model_dir.mkdir(parents=True)
             stack.callback(_remove_if_empty, model_dir)
+        except FileExistsError:  # there before, or made this instant by another worker of the cluster
+            pass
         try:
             stack.enter_context(locks.exclusive(model_dir / (LOCK_FILE + worker.suffix)))
         except locks.Busy as busy:
