@@ -267,17 +267,15 @@ def test_examples(summary, dataset=None, data_dir=None, csv_columns=None):
         return own_data.read_all(dataset, spec.modality, input_shape=input_shape, csv_columns=csv_columns)
     if csv_columns is not None:
         raise UserError("--csv-columns goes with --dataset, a CSV file other than the run's own")
-    # A run on its own data is scored on its own test split; another TFDS dataset on its default one.
-    train_split, test_split = ((hyperparameters.get("train_split") or spec.train_split,
-                                hyperparameters.get("test_split") or spec.test_split) if dataset is None
-                               else (spec.train_split, spec.test_split))
+    run_splits = hyperparameters if dataset is None else {}  # another TFDS dataset: the recipe's splits
     datasets = data.load(
         dataset or summary["dataset"], spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
-        train_split=train_split, validation_split=spec.validation_split, test_split=test_split,
+        train_split=run_splits.get("train_split") or spec.train_split, validation_split=spec.validation_split,
+        test_split=run_splits.get("test_split") or spec.test_split,
         own=hyperparameters.get("own_data") if dataset is None or own_data.is_path(dataset) else None,
         input_shape=input_shape,
     )
-    return datasets.raw_test, datasets.class_names, f"the {test_split} split of {datasets.name}"
+    return datasets.raw_test, datasets.class_names, f"the {datasets.test_split} split of {datasets.name}"
 
 
 def _same_path(dataset, trained_on):
