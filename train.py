@@ -1,9 +1,9 @@
 """Train any registered model on its TFDS dataset (or another of the same modality).
 
-    python train.py --list
+    python train.py --list                                   # the models, and which ship trained weights
     python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
     python train.py --model transformer_text --epochs 3 --model-arg num_layers=4
-    python train.py --model bert_text --init-from presets/bert_mlm_imdb
+    python train.py --model bert_text --init-from bert_mlm
     python train.py --model mnist_cnn_small --teacher runs/mnist_cnn
 
 Rerunning an interrupted command with the same --model-dir resumes from its last finished epoch.
@@ -62,8 +62,8 @@ def parse_args(argv):
                         help="how long a worker of a TF_CONFIG cluster waits for the others to start "
                              "(default: %(default)s)")
     parser.add_argument("--init-from", metavar="PATH",
-                        help="start from the weights (and vocabulary) of a finished run dir or a "
-                             "keras-hub preset folder, layers matched by name")
+                        help="start from the weights (and vocabulary) of a shipped preset (its name), a "
+                             "finished run dir or a keras-hub preset folder, layers matched by name")
     parser.add_argument("--teacher", metavar="PATH",
                         help="distil into --model from this classifier: a finished run dir or an "
                              "exported SavedModel version folder (saved_models/NAME/VERSION)")
@@ -104,13 +104,20 @@ def parse_model_arg(text):
 
 
 def print_models(pattern):
-    """A table of the registered models matching `pattern`."""
-    rows = [zoo.registry.CATALOG_FIELDS] + [
-        (*list(row.values())[:-1], f"{row['parameters']:,}") for row in zoo.registry.catalog(pattern)
+    """A table of the registered models matching `pattern`, with their shipped weights' test figure."""
+    rows = [(*zoo.registry.CATALOG_FIELDS, "trained weights (test)")] + [
+        (*list(row.values())[:-1], f"{row['parameters']:,}", trained_weights(row["name"]))
+        for row in zoo.registry.catalog(pattern)
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def trained_weights(name):
+    """The preset's recorded test figure, or '-' for a model that ships no weights."""
+    figures = zoo.presets.figures(name) if name in zoo.list_presets() else None
+    return zoo.presets.headline(figures) if figures else "-"
 
 
 def main(argv=None):

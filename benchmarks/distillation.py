@@ -2,7 +2,7 @@
 distilled from a large teacher, on real data, each served through its exported SavedModel.
 
     python train.py --model mnist_cnn --data-dir ../shared/tensorflow_datasets
-    python train.py --model bert_text --init-from presets/bert_mlm_imdb --data-dir ../shared/tensorflow_datasets
+    python train.py --model bert_text --init-from bert_mlm --data-dir ../shared/tensorflow_datasets
     python benchmarks/distillation.py --mnist-teacher runs/mnist_cnn --imdb-teacher runs/bert_text \\
         --data-dir ../shared/tensorflow_datasets
 

@@ -372,7 +372,7 @@ def unused_stem(output_dir, stem):
 
 
 def model_and_path(text):
-    """'bert_text=presets/bert_mlm_imdb' -> ('bert_text', 'presets/bert_mlm_imdb')."""
+    """'bert_text=presets/bert_mlm' -> ('bert_text', 'presets/bert_mlm')."""
     name, separator, path = text.partition("=")
     if not separator or name not in zoo.list_models():
         raise argparse.ArgumentTypeError(f"expected MODEL=PATH with a registered MODEL, got {text!r}")

@@ -65,7 +65,8 @@ def test_each_train_command_parses_and_finds_its_data_as_written(argv):
     spec = zoo.get_model_spec(args.model)
     spec.resolve_args(**dict(args.model_arg))
     for source in (args.init_from, args.teacher):
-        if source and not source.startswith(("runs/", "saved_models/")):  # made by the commands before it
+        made_before = source and source.startswith(("runs/", "saved_models/"))  # by the commands before it
+        if source and not made_before and source not in zoo.list_presets():
             assert (REPO_ROOT / source).exists(), source
     dataset = args.dataset or spec.dataset
     if dataset.startswith(USERS_OWN):
@@ -118,3 +119,27 @@ def test_command_line_help_answers_without_importing_tensorflow(module):
     assert result.returncode == 0 and "usage:" in result.stdout
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert not imported & {"tensorflow", "keras"}, "help loaded TensorFlow"
+
+
+@pytest.mark.slow
+def test_the_use_a_trained_model_section_runs_as_written(real_data_dir, tmp_path):
+    """Its Python and its predict, generate and export commands, run from a fresh folder with the
+    reader's digit.png, from the shipped presets alone."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    section = README.split("## Use a trained model")[1].split("\n## ")[0]
+    [image] = [x for x, _ in tfds.load("mnist", split="test[:1]", data_dir=real_data_dir, as_supervised=True)]
+    (tmp_path / "digit.png").write_bytes(tf.io.encode_png(image).numpy())
+    python = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    commands = [["-c", python + "\nassert model.predict(__import__('numpy').zeros((1, 28, 28, 1), 'uint8')).shape == (1, 10)"]]
+    for line in re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines():
+        words = shlex.split(line, comments=True)
+        if words[1:3] in (["-m", "zoo.predict"], ["-m", "zoo.generate"], ["-m", "zoo.export"]):
+            commands.append(words[1:])
+    assert len(commands) == 6
+    for command in commands:
+        result = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() or command[0] == "-c"
+    assert (tmp_path / "saved_models" / "ngram_text" / "1" / "saved_model.pb").exists()

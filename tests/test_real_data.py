@@ -1,8 +1,10 @@
-"""Every user path on the real data in ../shared/tensorflow_datasets, for every model: train.py
-for a few steps (bert_text fine-tuned from the bert_mlm run), export (its own process, as the
-README runs it), reload with TensorFlow alone, predict; and model.keras loads with Keras and the
-zoo's layers, without its training code. Students are distilled from those runs and served too. Mock data hid a vocabulary that broke every text export
-on real IMDB; these runs are short, but real. The shipped preset is checked on real reviews."""
+"""Every user path on the real data in ../shared/tensorflow_datasets. The shipped presets, trained
+here by each model's recipe on this data, stand in for training where a path starts from a
+trained model: each is exported in its own process as the README does, reloaded with TensorFlow
+alone and served real inputs, and predicted by name; students are distilled from them. Training
+itself runs for a few real steps where it differs by model: pretraining from scratch (the
+vocabulary adapted on real text), fine-tuning presets by name, distilling. Mock data hid a
+vocabulary that broke every text export on real IMDB; these runs are short, but real."""
 
 import hashlib
 import json
@@ -10,6 +12,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -17,7 +20,7 @@ import tensorflow_datasets as tfds
 
 import zoo
 from conftest import REPO_ROOT
-from zoo import evaluate, transfer
+from zoo import evaluate, presets, transfer
 from zoo.predict import predict
 from zoo.tasks import get_task
 
@@ -25,14 +28,12 @@ from zoo.tasks import get_task
 # summary and report must cover its held-out splits whole, and say which they are. The classifiers
 # are tested on the first 2,000 test examples; IMDB's train on 10% of its training reviews (so 250
 # of them are carved for validation).
-SPLITS = {"mnist": ("train", "test[:2000]"), "imdb_reviews": ("train[:10%]", "test[:2000]"),
-          "bert_mlm": ("unsupervised[:5%]", "unsupervised[95%:]"), "gpt_text": ("unsupervised[:5%]", "test[:10%]")}
-HELD_OUT_EXAMPLES = {"mnist": (6_000, 2_000), "imdb_reviews": (250, 2_000), "bert_mlm": (2_500, 2_500),
-                     "gpt_text": (2_500, 2_500)}
-INIT_FROM = {"bert_text": "bert_mlm"}  # fine-tuned from the real pretraining run, as users do
+SPLITS = {"mnist": ("train[:10%]", "test[:2000]"), "imdb_reviews": ("train[:10%]", "test[:2000]"),
+          "bert_mlm": ("unsupervised[:5%]", "unsupervised[95%:]")}
+HELD_OUT_EXAMPLES = {"mnist": (600, 2_000), "imdb_reviews": (250, 2_000), "bert_mlm": (2_500, 2_500)}
+SERVED = [name for name in zoo.list_models() if get_task(zoo.get_model_spec(name).task).exportable]
+FINE_TUNED = ("mnist_cnn_fast", "transformer_text")  # by preset name, one model per modality
 DISTILLED = {"mnist_cnn_small": ("mnist_cnn", []), "ngram_text": ("bert_text", ["--unlabelled-split", "unsupervised[:5%]"])}
-STUDENTS_ONLY = {"mnist_cnn_small", "ngram_text"}  # trained and served on real data as students only
-SHORTER = {"bert_mlm": 32, "bert_text": 32, "gpt_text": 64, "lstm_text": 64, "transformer_text": 64}  # sequence lengths, for time
 
 
 def run(*command):
@@ -44,11 +45,18 @@ def run(*command):
     return result.stdout
 
 
-def splits_of(name):
-    """The --train-split and --test-split flags of `name`'s real run, and the held-out example counts."""
+def few_real_steps(name, model_dir, data_dir, *flags):
+    """train.py on real data for 5 steps of `name`, on its cut splits; returns the run's summary."""
     key = name if name in SPLITS else zoo.get_model_spec(name).dataset
-    train_split, test_split = SPLITS[key]
-    return ["--train-split", train_split, "--test-split", test_split], HELD_OUT_EXAMPLES[key]
+    run("train.py", "--model", name, "--data-dir", str(data_dir), "--model-dir", str(model_dir), "--epochs", "1",
+        "--steps-per-epoch", "5", "--strategy", "one_device", "--train-split", SPLITS[key][0],
+        "--test-split", SPLITS[key][1], *flags)
+    summary = json.loads((model_dir / "summary.json").read_text())
+    validation, test = HELD_OUT_EXAMPLES[key]
+    assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == test
+    assert summary["validation_metrics"]["examples"] == validation
+    assert all(np.isfinite(value) for value in summary["test_metrics"].values())
+    return summary
 
 
 def real_inputs(name, data_dir):
@@ -60,30 +68,11 @@ def real_inputs(name, data_dir):
     return np.stack([x.numpy() for x in inputs])
 
 
-@pytest.fixture(scope="module")
-def real_run(real_data_dir, tmp_path_factory):
-    """A function: the dir of a model's few-step run on real data, trained on first use; a
-    model in INIT_FROM starts from its source's run, as users fine-tune a pretrained one."""
-    model_dirs = {}
-
-    def model_dir_of(name):
-        if name not in model_dirs:
-            model_dir = tmp_path_factory.mktemp(name) / "run"
-            init_from = ["--init-from", str(model_dir_of(INIT_FROM[name]))] if name in INIT_FROM else []
-            shorter = ["--model-arg", f"sequence_length={SHORTER[name]}"] if name in SHORTER else []
-            run("train.py", "--model", name, "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
-                "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device", *splits_of(name)[0],
-                *shorter, *init_from)
-            model_dirs[name] = model_dir
-        return model_dirs[name]
-
-    return model_dir_of
-
-
-def exported_and_served(name, model_dir, export_dir, data_dir, tmp_path):
-    """Exports the run in its own process, as the README does, and serves real inputs from a
-    SavedModel loaded with TensorFlow alone; returns what it served and its probabilities."""
-    run("-m", "zoo.export", "--model-dir", str(model_dir), "--export-dir", str(export_dir))
+def exported_and_served(name, model, export_dir, data_dir, tmp_path):
+    """Exports `model` (a run dir, or a preset's name) in its own process, as the README does, and
+    serves real inputs from the SavedModel loaded with TensorFlow alone; returns what it served,
+    its probabilities and the inputs."""
+    run("-m", "zoo.export", "--model-dir", str(model), "--export-dir", str(export_dir))
     inputs = real_inputs(name, data_dir)
     np.savez(tmp_path / "inputs.npz", inputs=inputs)
     served = json.loads(run("tests/tensorflow_only.py", str(export_dir / name / "1"), str(tmp_path / "inputs.npz"))
@@ -92,7 +81,7 @@ def exported_and_served(name, model_dir, export_dir, data_dir, tmp_path):
     assert len(probabilities) == len(inputs) and np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
     assert served["unregistered_ops"] == [] and served["imported"] == []
-    return served, probabilities
+    return served, probabilities, inputs
 
 
 def check_evaluation(model_dir, summary):
@@ -107,93 +96,102 @@ def check_evaluation(model_dir, summary):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [name for name in zoo.list_models() if name not in STUDENTS_ONLY])
-def test_train_export_reload_and_predict_on_real_data(name, real_data_dir, real_run, tmp_path):
-    model_dir, export_dir = real_run(name), tmp_path / "exported"
-    summary = json.loads((model_dir / "summary.json").read_text())
-    if name in INIT_FROM:
-        assert summary["init_from"]["source"].startswith(str(real_run(INIT_FROM[name])))
-        assert summary["init_from"]["copied_layers"]
-    validation, test = splits_of(name)[1]
-    assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == test
-    assert summary["validation_metrics"]["examples"] == validation
-    assert all(np.isfinite(value) for value in summary["test_metrics"].values())
-    if not get_task(summary["task"]).exportable:
-        return  # pretraining: fine-tuned, not served
-
-    served, probabilities = exported_and_served(name, model_dir, export_dir, real_data_dir, tmp_path)
+@pytest.mark.parametrize("name", SERVED)
+def test_each_preset_exports_reloads_with_tensorflow_alone_and_predicts_real_inputs(name, real_data_dir, tmp_path):
+    export_dir = tmp_path / "exported"
+    served, probabilities, inputs = exported_and_served(name, name, export_dir, real_data_dir, tmp_path)
+    summary = json.loads((presets.preset_dir(name) / "summary.json").read_text())
 
     if summary["task"] == "causal_lm":
         first, again, _ = served["generated"]
         assert first == again and first[0].startswith("This movie")
-        # The export, as deployed (a model dir and its export write the same text: test_generate.py).
-        text = run("-m", "zoo.generate", "--model-dir", str(export_dir / name), "--prompt", "This movie",
-                   "--max-length", "32", "--seed", "1")
-        assert text.startswith("This movie") and len(text.strip()) <= 31
+        for model in (export_dir / name, name):  # the export as deployed, and the preset by name
+            text = run("-m", "zoo.generate", "--model-dir", str(model), "--prompt", "This movie",
+                       "--max-length", "32", "--seed", "1")
+            assert text.startswith("This movie") and len(text.strip()) <= 31
         return
     assert probabilities.shape[1] == len(summary["class_names"])
-    evaluation = check_evaluation(model_dir, summary)
-
     if summary["modality"] == "image":
-        # What is deployed, through its serving_default, gives the report the run wrote.
-        served_evaluation = evaluate.evaluate(export_dir / name / "1", data_dir=str(real_data_dir),
-                                              output_dir=tmp_path / "evaluation")
-        assert served_evaluation["confusion_matrix"] == evaluation["confusion_matrix"]
-        image = tmp_path / "digit.png"
-        image.write_bytes(tf.io.encode_png(tf.constant(real_inputs(name, real_data_dir)[0])).numpy())
-        given = [str(image)]
+        # What is deployed, through its serving_default, scores the preset's recorded figure.
+        served_evaluation = evaluate.evaluate(export_dir / name, data_dir=str(real_data_dir),
+                                              output_dir=tmp_path / "evaluation", test_split="test[:2000]")
+        assert served_evaluation["accuracy"] == presets.figures(name)["slice"]["accuracy"]
+        images = []
+        for number, image in enumerate(inputs):
+            images.append(tmp_path / f"digit{number}.png")
+            images[-1].write_bytes(tf.io.encode_png(tf.constant(image)).numpy())
+        given = [str(image) for image in images]
     else:
-        given = ["A moving, funny film.", ""]
-    labels = [label for label, _ in predict(export_dir / name, given)]  # as python -m zoo.predict does
-    assert len(labels) == len(given) and set(labels) <= set(summary["class_names"])
+        given = [text.decode() for text in inputs]
+    # By name, as python -m zoo.predict NAME does: the labels the SavedModel served.
+    assert [label for label, _ in predict(name, given)] == served["label"]
 
 
 @pytest.mark.slow
-def test_every_real_run_loads_with_keras_and_the_zoos_layers_alone(real_run):
+@pytest.mark.parametrize("name", FINE_TUNED)
+def test_init_from_a_preset_name_fine_tunes_its_weights_on_real_data(name, real_data_dir, tmp_path):
+    summary = few_real_steps(name, tmp_path / "run", real_data_dir, "--init-from", name)
+    assert summary["init_from"]["source"] == str(presets.preset_dir(name)) and summary["init_from"]["copied_layers"]
+    check_evaluation(tmp_path / "run", summary)
+    [shipped, tuned] = [keras.saving.load_model(path / "model.keras") for path in (presets.preset_dir(name), tmp_path / "run")]
+    scratch = zoo.build_model(name, **summary["hyperparameters"]["model_args"])
+    kernels = [next(weight for weight in model.weights if "kernel" in weight.path).numpy() for model in (shipped, tuned, scratch)]
+    assert kernels[0].shape == kernels[1].shape == kernels[2].shape
+    assert not np.array_equal(kernels[1], kernels[0]), "5 steps of fine-tuning move the weights"
+    assert np.abs(kernels[1] - kernels[0]).mean() < np.abs(kernels[2] - kernels[0]).mean(), "from the preset, not anew"
+    assert summary["test_metrics"]["accuracy"] > (0.9 if name.startswith("mnist") else 0.7), "still trained, not at chance"
+
+
+@pytest.mark.slow
+def test_pretraining_then_fine_tuning_on_real_text(real_data_dir, tmp_path):
+    """The workflow from scratch: a masked LM pretrained on real unlabelled reviews (its
+    vocabulary adapted on them), a classifier fine-tuned from that run, then exported and served."""
+    short = ["--model-arg", "sequence_length=32"]
+    few_real_steps("bert_mlm", tmp_path / "pretrained", real_data_dir, *short)
+    summary = few_real_steps("bert_text", tmp_path / "run", real_data_dir, *short, "--init-from", str(tmp_path / "pretrained"))
+    assert summary["init_from"]["copied_layers"] == ["bert_backbone"]
+    check_evaluation(tmp_path / "run", summary)
+    _, probabilities, _ = exported_and_served("bert_text", tmp_path / "run", tmp_path / "exported", real_data_dir, tmp_path)
+    assert probabilities.shape == (8, 2)
+
+
+@pytest.mark.slow
+def test_every_preset_loads_with_keras_and_the_zoos_layers_alone():
     """model.keras needs Keras and the zoo's layers (BertInputs, CharacterTokenizer), nothing of
-    its training code: one process loads every real run's."""
-    served = [name for name in zoo.list_models()
-              if name not in STUDENTS_ONLY and get_task(zoo.get_model_spec(name).task).exportable]
-    paths = [str(real_run(name) / "model.keras") for name in served]
+    its training code: one process loads every preset's."""
+    paths = [str(presets.preset_dir(name) / "model.keras") for name in SERVED]
     run("-c", f"import sys, keras, zoo.models; [keras.saving.load_model(path) for path in {paths!r}]; "
               "assert 'zoo.training' not in sys.modules")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(DISTILLED))
-def test_distil_export_reload_and_predict_on_real_data(student, real_data_dir, real_run, tmp_path):
-    """From the real teacher runs above: a BERT teaches an n-gram model, on unlabelled reviews too."""
+def test_distil_a_preset_then_export_reload_and_predict_on_real_data(student, real_data_dir, tmp_path):
+    """From the shipped teachers, by name: a BERT teaches an n-gram model, on unlabelled reviews too."""
     teacher, more_flags = DISTILLED[student]
     model_dir = tmp_path / "run"
-    run("train.py", "--model", student, "--teacher", str(real_run(teacher)), "--data-dir", str(real_data_dir),
-        "--model-dir", str(model_dir), "--epochs", "1", "--steps-per-epoch", "5", "--strategy", "one_device",
-        *splits_of(student)[0], *more_flags)
-    summary = json.loads((model_dir / "summary.json").read_text())
-    teacher_summary = json.loads((real_run(teacher) / "summary.json").read_text())
-    validation, test = splits_of(student)[1]
+    summary = few_real_steps(student, model_dir, real_data_dir, "--teacher", teacher, *more_flags)
     taught = summary["distillation"]["teacher_test_metrics"]
-    assert summary["test_metrics"]["examples"] == taught["examples"] == test
-    assert taught["accuracy"] == pytest.approx(teacher_summary["test_metrics"]["accuracy"], abs=1e-6)
-    assert summary["validation_metrics"]["examples"] == validation
-    assert all(np.isfinite(value) for value in summary["test_metrics"].values())
+    assert taught["examples"] == summary["examples"]["test"]
+    assert taught["accuracy"] == pytest.approx(presets.figures(teacher)["slice"]["accuracy"], abs=1e-6), "the preset taught"
     if "--unlabelled-split" in more_flags:
         assert summary["examples"]["train_unlabelled"] == 2_500
 
-    _, probabilities = exported_and_served(student, model_dir, tmp_path / "exported", real_data_dir, tmp_path)
+    _, probabilities, _ = exported_and_served(student, model_dir, tmp_path / "exported", real_data_dir, tmp_path)
     assert probabilities.shape[1] == len(summary["class_names"])
     check_evaluation(model_dir, summary)
 
 
 @pytest.mark.slow
-def test_the_shipped_preset_is_what_its_readme_says_and_reads_real_reviews(real_data_dir):
-    preset = REPO_ROOT / "presets" / "bert_mlm_imdb"
+def test_the_pretrained_preset_is_what_its_card_says_and_reads_real_reviews(real_data_dir):
+    preset = presets.preset_dir("bert_mlm")
     readme = (preset / "README.md").read_text()
     assert hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest() in readme
     pretraining = json.loads((preset / "summary.json").read_text())
     assert f"{pretraining['test_metrics']['accuracy']:.4f}" in readme
 
     spec = zoo.get_model_spec("bert_text")
-    source = transfer.load_source(preset)
+    source = transfer.load_source("bert_mlm")
     preprocessor = transfer.check_preprocessor(source, spec.make_preprocessor(spec.default_args()))
     model = zoo.build_model("bert_text", num_classes=2)
     copied, fresh = transfer.copy_weights(source, model)

@@ -48,7 +48,7 @@ def test_english_is_tokenized_exactly_as_before():
 
 
 def test_the_shipped_preset_keeps_its_own_splitting_and_reads_english_as_a_new_preprocessor_would():
-    config = json.loads((REPO_ROOT / "presets" / "bert_mlm_imdb" / transfer.PRESET_PREPROCESSOR).read_text())
+    config = json.loads((REPO_ROOT / "presets" / "bert_mlm" / transfer.PRESET_PREPROCESSOR).read_text())
     old = keras.layers.deserialize(config)  # written before scripts without spaces were split
     assert old._words_options["standardize"] == text_preprocessing.KERAS_STANDARDIZE
     new = text_preprocessing.BertInputs(old.vocabulary_size, old.sequence_length, vocabulary=old.get_vocabulary(),

@@ -4,6 +4,7 @@ averages, a confusion matrix and the most confident mistakes, over a whole test 
     python -m zoo.evaluate --model-dir runs/mnist_cnn --data-dir DIR [--checkpoint best]
     python -m zoo.evaluate --model-dir saved_models/mnist_cnn/1 --data-dir DIR  # exactly what is deployed
     python -m zoo.evaluate --model-dir runs/ngram_text --dataset reviews.csv    # every example of a file
+    python -m zoo.evaluate --model-dir mnist_cnn --data-dir DIR                 # the shipped preset
 
 A run dir's `model.keras` (or `checkpoints/best.keras`) is evaluated with Keras; an exported
 version folder through its `serving_default` signature, with TensorFlow alone. The report is
@@ -21,13 +22,16 @@ from zoo.config import CHECKPOINTS
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", required=True,
-                        help="a finished train.py run, or an exported SavedModel (NAME or NAME/VERSION folder)")
+                        help="a finished train.py run, a preset's name, or an exported SavedModel "
+                             "(NAME or NAME/VERSION folder)")
     parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
                         help="a run's final model.keras, or its best-validation checkpoint")
     parser.add_argument("--dataset", help="other data of the model's classes: a TFDS name (its test split), "
                                           "or a folder or CSV file (all of it, or its test/ folder)")
     parser.add_argument("--data-dir", help="TFDS data dir (default: TFDS_DATA_DIR, then TFDS's own)")
     parser.add_argument("--csv-columns", metavar="INPUT,LABEL", help="a CSV dataset's input and label columns")
+    parser.add_argument("--test-split", metavar="SPLIT",
+                        help="the TFDS split to evaluate on, e.g. 'test[:2000]' (default: the run's test split)")
     parser.add_argument("--output-dir", help="where the report goes (default: the run dir, evaluated as trained)")
     return parser.parse_args(argv)
 
@@ -37,11 +41,12 @@ if __name__ == "__main__":
 
 import json  # noqa: E402
 import pathlib  # noqa: E402
+import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from zoo import data, export, own_data  # noqa: E402
+from zoo import data, export, own_data, presets  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
 from zoo.predict import latest_version, load_saved_model  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
@@ -242,24 +247,26 @@ def _saved_model_classifier(version_dir):
     return predict, json.loads(summary_file.read_text())
 
 
-def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_dir=None, csv_columns=None):
-    """Evaluates a run dir or an export (see `load_classifier`) on `test_examples`, whose class
-    names must be the model's; writes the report and returns it."""
+def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_dir=None, csv_columns=None,
+             test_split=None):
+    """Evaluates a run dir, a preset or an export (see `load_classifier`) on `test_examples`, whose
+    class names must be the model's; writes the report and returns it."""
+    model_dir = presets.resolve(model_dir)
     predict, summary = load_classifier(model_dir, checkpoint)
-    examples, class_names, evaluated_on = test_examples(summary, dataset, data_dir, csv_columns)
+    examples, class_names, evaluated_on = test_examples(summary, dataset, data_dir, csv_columns, test_split)
     if class_names != summary["class_names"]:
         raise UserError(
             f"{dataset or summary['dataset']} has the classes {', '.join(class_names)}, and the model "
             f"{', '.join(summary['class_names'])}: evaluate it on data of its own classes"
         )
-    output_dir = output_dir or default_output_dir(pathlib.Path(model_dir), summary, checkpoint, dataset)
+    output_dir = output_dir or default_output_dir(model_dir, checkpoint, dataset, test_split)
     return write_report(predict, examples, summary["class_names"], output_dir, evaluated_on)
 
 
-def test_examples(summary, dataset=None, data_dir=None, csv_columns=None):
+def test_examples(summary, dataset=None, data_dir=None, csv_columns=None, test_split=None):
     """(examples, class names, what they are) to evaluate a run on: the test split of its own
-    data, drawn as in training; the test split of another TFDS dataset; or all of another
-    folder or CSV file (its test/ folder, if it has split folders)."""
+    data, drawn as in training (or `test_split` of its TFDS dataset); the test split of another
+    TFDS dataset; or all of another folder or CSV file (its test/ folder, if it has split folders)."""
     spec = get_model_spec(summary["model"])
     hyperparameters = summary["hyperparameters"]
     input_shape = hyperparameters["model_args"].get("input_shape")
@@ -267,11 +274,13 @@ def test_examples(summary, dataset=None, data_dir=None, csv_columns=None):
         return own_data.read_all(dataset, spec.modality, input_shape=input_shape, csv_columns=csv_columns)
     if csv_columns is not None:
         raise UserError("--csv-columns goes with --dataset, a CSV file other than the run's own")
+    if test_split is not None and own_data.is_path(dataset or summary["dataset"]):
+        raise UserError("--test-split picks a TFDS split; own data is evaluated on its own test split")
     run_splits = hyperparameters if dataset is None else {}  # another TFDS dataset: the recipe's splits
     datasets = data.load(
         dataset or summary["dataset"], spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
         train_split=run_splits.get("train_split") or spec.train_split, validation_split=spec.validation_split,
-        test_split=run_splits.get("test_split") or spec.test_split,
+        test_split=test_split or run_splits.get("test_split") or spec.test_split,
         own=hyperparameters.get("own_data") if dataset is None or own_data.is_path(dataset) else None,
         input_shape=input_shape,
     )
@@ -282,10 +291,14 @@ def _same_path(dataset, trained_on):
     return own_data.is_path(trained_on) and pathlib.Path(dataset).resolve() == pathlib.Path(trained_on).resolve()
 
 
-def default_output_dir(model_dir, summary, checkpoint, dataset):
+def default_output_dir(model_dir, checkpoint, dataset, test_split=None):
     """The run dir itself when evaluated as trained; else a folder of its own, named after what
-    differs, beside the run's files or under `evaluations/` for an export."""
+    differs, beside the run's files, or under `evaluations/` for an export or a preset (whose
+    shipped folder is never written into)."""
     parts = (["best"] if checkpoint == "best" else []) + ([pathlib.Path(dataset).stem] if dataset else [])
+    parts += [re.sub(r"[^\w.%-]+", "_", test_split).strip("_")] if test_split else []
+    if presets.is_preset(model_dir):
+        return pathlib.Path("evaluations") / "-".join([model_dir.name, "preset", *parts])
     if not is_export(model_dir):
         return model_dir / "-".join(["evaluation", *parts]) if parts else model_dir
     version = latest_version(model_dir)
@@ -296,7 +309,7 @@ def main(argv=None, args=None):
     args = args or parse_args(argv)
     try:
         evaluate(args.model_dir, args.checkpoint, args.dataset, args.data_dir, args.output_dir,
-                 csv_columns=args.csv_columns)
+                 csv_columns=args.csv_columns, test_split=args.test_split)
     except UserError as error:
         print(f"zoo.evaluate: error: {error}", file=sys.stderr)
         return 2

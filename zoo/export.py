@@ -1,6 +1,7 @@
 """Export a trained model dir as a SavedModel that TensorFlow Serving loads as it is.
 
     python -m zoo.export --model-dir runs/mnist_cnn [--export-dir saved_models] [--name NAME] [--checkpoint best]
+    python -m zoo.export --model-dir mnist_cnn   # the shipped preset
 
 Layout: `EXPORT_DIR/NAME/VERSION/` with integer versions, each written in a hidden staging
 folder and renamed into place when complete, so Serving never sees a partial version; and
@@ -17,7 +18,7 @@ from zoo.config import CHECKPOINTS, DEFAULT_EXPORT_DIR
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Export a trained model dir for TF Serving.")
-    parser.add_argument("--model-dir", required=True, help="a finished train.py run")
+    parser.add_argument("--model-dir", required=True, help="a finished train.py run, or a preset's name")
     parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
     parser.add_argument("--name", help="model name under the export dir (default: the model's)")
     parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
@@ -39,7 +40,7 @@ from google.protobuf import text_format  # noqa: E402
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2  # noqa: E402
 from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
 
-from zoo import locks, saving  # noqa: E402
+from zoo import locks, presets, saving  # noqa: E402
 from zoo.errors import UserError, first_line  # noqa: E402
 from zoo.predict import IMAGE_BYTES_SIGNATURE  # noqa: E402
 from zoo.registry import NAME_PATTERN, get_model_spec  # noqa: E402
@@ -53,11 +54,11 @@ STAGING_PREFIX = ".staging-"  # a version being written; its lock file beside it
 
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
     """Exports the finished run in `model_dir` (its final model, or with `checkpoint="best"` its
-    best-validation checkpoint) as the next version of `name` (default: the model's registered
+    best-validation checkpoint; or a preset's name) as the next version of `name` (default: the model's registered
     name); returns the version folder. Existing versions are never touched."""
     if name is not None and not NAME_PATTERN.match(name):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
-    summary, model = load_run(model_dir, checkpoint)
+    summary, model = load_run(presets.resolve(model_dir), checkpoint)
     spec = get_model_spec(summary["model"])
     name = name or spec.name
     archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)

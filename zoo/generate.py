@@ -3,14 +3,14 @@
     python -m zoo.generate --model-dir runs/gpt_text --prompt "This movie" --max-length 64 \\
         --sampler top_p --temperature 0.8 --seed 1
     python -m zoo.generate --model-dir saved_models/gpt_text --prompt "This movie" --sampler greedy
+    python -m zoo.generate --model-dir gpt_text --prompt "This movie"   # the shipped preset
 
-A model dir generates with keras-hub's `generate()`; a SavedModel through its `generate*`
+A model dir (or a preset, by name) generates with keras-hub's `generate()`; a SavedModel through its `generate*`
 signatures (see `graph_generate`), with TensorFlow alone. The same seed gives the same text.
 `--max-length` counts tokens (characters for `gpt_text`), the prompt's and the start token included.
 """
 
 import argparse
-import pathlib
 import random
 import re
 import sys
@@ -111,7 +111,9 @@ def load(path):
     """`generate` with the model in `path` loaded once, for many calls."""
     from zoo.predict import utf8_texts
 
-    path = pathlib.Path(path)
+    from zoo import presets
+
+    path = presets.resolve(path)
     write = _python_writer(path) if (path / "summary.json").exists() else _saved_model_writer(path)
 
     def generate_with_loaded(prompts, max_length=64, sampler="top_p", temperature=1.0, seed=None,
@@ -191,7 +193,7 @@ def _saved_model_writer(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Generate text with a trained causal LM.")
-    parser.add_argument("--model-dir", required=True, help="a finished run, or an exported SavedModel")
+    parser.add_argument("--model-dir", required=True, help="a finished run, an exported SavedModel, or a preset's name")
     parser.add_argument("--prompt", action="append", required=True, help="repeat for a batch of prompts")
     parser.add_argument("--max-length", type=int, default=64, help="tokens in all, the prompt's included")
     parser.add_argument("--sampler", choices=SAMPLERS, default="top_p")

@@ -1,11 +1,13 @@
-"""Run an exported SavedModel locally, to check an export before deploying it.
+"""Run a classifier on inputs: a shipped preset by name, or an exported SavedModel, to check it
+before deploying it.
 
-    python -m zoo.predict saved_models/mnist_cnn digit.png other.png
+    python -m zoo.predict mnist_cnn digit.png other.png
     python -m zoo.predict saved_models/transformer_text/3 "A wonderful film." "Dull."
 
-It loads the model as TF Serving does, with TensorFlow alone, and prints one line per input:
-label, probability, input. Without a version the highest one is used. Image files go through
-the export's own `predict_image_bytes` signature, which decodes and resizes them in the graph.
+It prints one line per input: label, probability, input. A SavedModel is loaded as TF Serving
+loads it, with TensorFlow alone; without a version the highest one is used. A preset's (or a run
+dir's) `model.keras` runs with Keras, through the functions its export's signatures are made of.
+Image files go through the `predict_image_bytes` signature, which decodes and resizes them in the graph.
 """
 
 import argparse
@@ -15,7 +17,8 @@ import sys
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Run an exported SavedModel on inputs.")
-    parser.add_argument("saved_model", help="saved_models/NAME or saved_models/NAME/VERSION")
+    parser.add_argument("saved_model", metavar="MODEL",
+                        help="a preset's name (see train.py --list), or saved_models/NAME[/VERSION]")
     parser.add_argument("inputs", nargs="+", help="image files, or strings for text models")
     return parser.parse_args(argv)
 
@@ -65,11 +68,31 @@ def utf8_texts(texts, what="text"):
     return encoded
 
 
+def signatures_of(model):
+    """The serving signatures of `model`: a preset's name, a preset or run folder (with Keras),
+    or an exported SavedModel (with TensorFlow alone)."""
+    from zoo import presets
+
+    path = presets.resolve(model)
+    if not (path / "summary.json").exists():
+        return load_saved_model(path).signatures
+    from zoo import export
+    from zoo.registry import get_model_spec
+    from zoo.tasks import classification
+
+    summary, keras_model = export.load_run(path)
+    if summary["task"] != "classification":
+        raise _language_model(model)
+    serving_input = get_model_spec(summary["model"]).serving_input
+    functions = classification.serving_functions(keras_model, serving_input, summary["class_names"])
+    return {name: tf.function(function, input_signature=[spec]) for name, (function, spec) in functions.items()}
+
+
 def predict(saved_model, inputs):
     """(label, probability) per input: strings for text models, image files for image models."""
-    signatures = load_saved_model(saved_model).signatures
+    signatures = signatures_of(saved_model)
     if "generate" in signatures:
-        raise UserError(f"{saved_model} is a language model: generate with python -m zoo.generate --model-dir {saved_model}")
+        raise _language_model(saved_model)
     if IMAGE_BYTES_SIGNATURE not in signatures:
         return _results(signatures["serving_default"](text=tf.constant(utf8_texts(inputs, "input"))))
     results = []
@@ -83,6 +106,10 @@ def predict(saved_model, inputs):
             raise UserError(f"{filename} is not an image TensorFlow decodes (PNG, JPEG, GIF, BMP)") from None
         results += _results(outputs)
     return results
+
+
+def _language_model(model):
+    return UserError(f"{model} is a language model: generate with python -m zoo.generate --model-dir {model}")
 
 
 def _results(outputs):

@@ -36,7 +36,8 @@ class ModelSpec:
     trained, evaluated and saved; `serving_input` what the exported signature accepts ("image":
     uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
     `preprocessor`, for text models, makes the unadapted layer that turns raw strings into the
-    builder's inputs, from the builder's arguments of the same names.
+    builder's inputs, from the builder's arguments of the same names. `preset_files` makes the
+    model ship trained weights (`zoo.presets`): each file the preset loads from, with its SHA-256.
     """
 
     name: str
@@ -58,6 +59,7 @@ class ModelSpec:
     train_split: str = "train"
     validation_split: str | None = None  # None: the dataset's own, else the end of train_split
     test_split: str = "test"
+    preset_files: dict | None = None  # the shipped preset's files (presets/NAME/) and their SHA-256
 
     @property
     def description(self):

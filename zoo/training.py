@@ -207,8 +207,9 @@ def run_settings(spec, config, task):
 @contextlib.contextmanager
 def hold_model_dir(model_dir, worker):
     """Makes `model_dir` and holds it for this process's run: while the run lives, another on
-    the same dir is a one-line error (each worker of a cluster holds its own share). A dir this
-    run made and left empty, as a failed check does, is removed again."""
+    the same dir is a one-line error (each worker of a cluster holds its own share). The dirs this
+    run made (the model dir, and its parents such as runs/) and left empty, as a failed check
+    does, are removed again."""
     if model_dir.exists() and not model_dir.is_dir():
         raise UserError(f"--model-dir {model_dir} is a file; pass a folder")
     nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
@@ -217,7 +218,9 @@ def hold_model_dir(model_dir, worker):
     with contextlib.ExitStack() as stack:
         try:
             model_dir.mkdir(parents=True)
-            stack.callback(_remove_if_empty, model_dir)
+            made = [model_dir, *model_dir.parents][:[model_dir, *model_dir.parents].index(nearest)]
+            for folder in reversed(made):  # the innermost is removed first
+                stack.callback(_remove_if_empty, folder)
         except FileExistsError:  # there before, or made this instant by another worker of the cluster
             pass
         try:

@@ -1,5 +1,6 @@
-"""Starting a run from another one's weights (`train.py --init-from`): a finished run dir, or a
-keras-hub preset folder such as the pretrained encoder that a masked-LM run saves.
+"""Starting a run from another one's weights (`train.py --init-from`): a finished run dir, a
+keras-hub preset folder such as the pretrained encoder that a masked-LM run saves, or the name
+of a shipped preset (`zoo.presets`).
 
 Layers are matched by name, where the name is the model's own (`bert_backbone`, `logits`), or,
 for a name Keras generated (`dense_3`), by class and order (the first `Dense`), since generated
@@ -17,7 +18,7 @@ import re
 import keras
 import keras_hub
 
-from zoo import saving
+from zoo import presets, saving
 from zoo.errors import UserError
 
 PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
@@ -35,8 +36,9 @@ class Source:
 
 
 def load_source(path):
-    """The run dir or preset folder at `path`; a pretraining run dir stands for its preset."""
-    path = pathlib.Path(path)
+    """The run dir or preset folder at `path`, or the shipped preset of that name; a pretraining
+    run dir stands for its preset."""
+    path = presets.resolve(path)
     if (path / RUN_PRESET / PRESET_CONFIG).exists():
         path = path / RUN_PRESET
     if (path / PRESET_CONFIG).exists():

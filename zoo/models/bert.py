@@ -68,6 +68,13 @@ def bert_text(
     optimizer="adamw",
     learning_rate=5e-4,  # a pretraining rate: keras-hub's MaskedLM default (5e-5) is for fine-tuning
     weight_decay=1e-2,
+    preset_files={  # keras-hub's preset files of the encoder, and the zoo's text preprocessor
+        "config.json": "f713e258edcc2441467606279c10d6b23bc67e8375fa4fff2ab00a8e9c37ca04",
+        "metadata.json": "d6fb201aa44a4c0e9d1950c10d1a21fbcfb40948acfbd412038c6bf73389b062",
+        "model.weights.h5": "b16746615eaeb2e4d5cd653b5c6c54a43772934700d6c6e0492439f04293c519",
+        "text_preprocessor.json": "66db21c13a0226e99083938a7640becae6dceed993eab8563e6bf9cdcc982f44",
+        "summary.json": "57913931fad11c10f9887b82cd11b0fd22b483977cff2cb0be0eee6420dee99a",
+    },
 )
 def bert_mlm(
     vocabulary_size=20000,

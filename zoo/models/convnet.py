@@ -17,7 +17,14 @@ MNIST_RECIPE = dict(
 )
 
 
-@register_model("mnist_cnn", **MNIST_RECIPE)
+@register_model(
+    "mnist_cnn",
+    **MNIST_RECIPE,
+    preset_files={  # presets/mnist_cnn/, made by benchmarks/publish_presets.py
+        "model.keras": "47173adfe5acd4075ea40165fb74be060d9f21679576b327892a44b56ac775a4",
+        "summary.json": "0f085f70543a097d782eb73437c95c5eb1a591379b8617a24d16fca01fef0321",
+    },
+)
 def mnist_cnn(
     input_shape=(28, 28, 1),
     num_classes=10,
@@ -37,7 +44,14 @@ def mnist_cnn(
     return convnet("mnist_cnn", input_shape, num_classes, filters, convs_per_stage, max_shift, dropout)
 
 
-@register_model("mnist_cnn_small", **MNIST_RECIPE)  # the same recipe, for a fair comparison
+@register_model(  # the same recipe, for a fair comparison
+    "mnist_cnn_small",
+    **MNIST_RECIPE,
+    preset_files={  # presets/mnist_cnn_small/, made by benchmarks/publish_presets.py
+        "model.keras": "612e9b51403f9e8420263bdf443008a7647b200825015acab0fdc3f8b4b9c4f2",
+        "summary.json": "03db145e4b20e52269d1f80b4e1ceb92de1d4aa705fb13b6441d54a887e33eb0",
+    },
+)
 def mnist_cnn_small(
     input_shape=(28, 28, 1),
     num_classes=10,
@@ -54,6 +68,10 @@ def mnist_cnn_small(
 @register_model(
     "mnist_cnn_fast",
     **{**MNIST_RECIPE, "epochs": 2, "batch_size": 256, "learning_rate": 1.4e-2, "warmup_fraction": 0.2},
+    preset_files={  # presets/mnist_cnn_fast/, made by benchmarks/publish_presets.py
+        "model.keras": "163824963b1c298000bf5b58d009ac8967f6aab1f6aab3a6ae7fb73550aa2199",
+        "summary.json": "62589c7357906002d95d28913d1d026d75153390bbeeff2894dd55156635e45f",
+    },
 )
 def mnist_cnn_fast(
     input_shape=(28, 28, 1),

@@ -18,6 +18,10 @@ from zoo.registry import register_model
     batch_size=64,
     min_steps=351,  # one epoch of IMDB's 22,500 training reviews: small datasets train as long
     learning_rate=2e-3,
+    preset_files={  # presets/lstm_text/, made by benchmarks/publish_presets.py
+        "model.keras": "cac73f394e6071e7c8eeb3053fecafcf0e1c1f1afdb5348af40c3e890ab1859d",
+        "summary.json": "aa8582878945784efa79ebec944612dbbbeae592fdb656b17856d26e47e56bc2",
+    },
 )
 def lstm_text(
     vocabulary_size=20000,

@@ -19,6 +19,10 @@ from zoo.registry import register_model
     optimizer="adamw",
     learning_rate=1e-3,
     weight_decay=1e-2,
+    preset_files={  # presets/ngram_text/, made by benchmarks/publish_presets.py
+        "model.keras": "f7bc63c72807396dd58142814b64524f33eada344938301d600c8691cb3e7ced",
+        "summary.json": "9aa9c7e3a6005982fcf2ec8cf3a1c9c40ce0fbe2856a96470c47b587ea1ecbac",
+    },
 )
 def ngram_text(vocabulary_size=200_000, ngrams=2, num_classes=2):
     """A linear classifier over which words and word pairs a text holds (multi-hot n-grams).

@@ -46,36 +46,41 @@ class Classification(Task):
 
 
 def serving_archive(model, serving_input, class_names):
-    """An ExportArchive whose `serving_default` takes raw inputs and returns probabilities,
-    class ids and labels; image models also get a signature that takes encoded image bytes."""
-    labels = tf.constant(class_names)
-    if serving_input == "text":
-        input_spec = tf.TensorSpec([None], tf.string, name="text")
-    else:
-        image_shape = tuple(model.input_shape[1:])
-        input_spec = tf.TensorSpec((None,) + image_shape, tf.uint8, name="images")
+    """An ExportArchive of `serving_functions` as its signatures."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (function, input_spec) in serving_functions(model, serving_input, class_names).items():
+        archive.add_endpoint(name, function, input_signature=[input_spec])
+    return archive
 
-    def predict(inputs):
+
+def serving_functions(model, serving_input, class_names):
+    """The signatures by name, each a function and its input's spec (named as its argument):
+    `serving_default` takes raw inputs and returns probabilities, class ids and labels; image
+    models also get one that takes encoded image bytes."""
+    labels = tf.constant(class_names)
+
+    def classify(inputs, input_spec):
         # A wrong shape must fail here, with TensorFlow's error, not crash a kernel further on.
         probabilities = model(tf.ensure_shape(inputs, input_spec.shape), training=False)
         class_id = tf.argmax(probabilities, axis=-1)
         return {"probabilities": probabilities, "class_id": class_id, "label": tf.gather(labels, class_id)}
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serving_default", predict, input_signature=[input_spec])
-    if serving_input == "image":
-        archive.add_endpoint(
-            IMAGE_BYTES_SIGNATURE,
-            lambda image_bytes: predict(
-                tf.map_fn(
-                    lambda one_image: decode_image(one_image, image_shape), image_bytes,
-                    fn_output_signature=tf.TensorSpec(image_shape, tf.uint8),
-                )
-            ),
-            input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")],
-        )
-    return archive
+    if serving_input == "text":
+        texts = tf.TensorSpec([None], tf.string, name="text")
+        return {"serving_default": (lambda text: classify(text, texts), texts)}
+    image_shape = tuple(model.input_shape[1:])
+    pixels = tf.TensorSpec((None,) + image_shape, tf.uint8, name="images")
+    encoded = tf.TensorSpec([None], tf.string, name="image_bytes")
+
+    def classify_encoded(image_bytes):
+        decode = lambda one_image: decode_image(one_image, image_shape)  # noqa: E731
+        return classify(tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec(image_shape, tf.uint8)), pixels)
+
+    return {
+        "serving_default": (lambda images: classify(images, pixels), pixels),
+        IMAGE_BYTES_SIGNATURE: (classify_encoded, encoded),
+    }
 
 
 TASK = Classification()

@@ -12,12 +12,11 @@ probabilities nor scales by T^2, and string losses are not scaled per replica.
 """
 
 import json
-import pathlib
 
 import keras
 import numpy as np
 
-from zoo import data, saving
+from zoo import data, presets, saving
 from zoo.config import DEFAULT_DISTILLATION_WEIGHT, DEFAULT_TEMPERATURE
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
@@ -150,15 +149,15 @@ def log_probabilities(model):
 
 def teacher_path(path):
     """`path` checked to hold a finished classifier run (model.keras and its summary.json) or an
-    exported SavedModel (saved_model.pb), before any data is read."""
-    path = pathlib.Path(path)
+    exported SavedModel (saved_model.pb), or a preset's name, before any data is read."""
+    path = presets.resolve(path)
     if (path / "saved_model.pb").exists():
         return path
     if not (path / "model.keras").exists() or not (path / "summary.json").exists():
         raise UserError(
             f"--teacher {path}: not a finished run dir (model.keras and summary.json) nor an "
             "exported SavedModel version folder (saved_model.pb); pass one of those, e.g. "
-            "runs/mnist_cnn or saved_models/mnist_cnn/1"
+            "runs/mnist_cnn, saved_models/mnist_cnn/1 or the preset mnist_cnn"
         )
     task = json.loads((path / "summary.json").read_text()).get("task", "classification")
     if task != "classification":

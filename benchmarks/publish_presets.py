@@ -1,0 +1,260 @@
+"""Publish finished runs as the zoo's presets, each with its measured model card, and tabulate them.
+
+    python benchmarks/presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
+    python benchmarks/presets.py table
+
+`publish` copies what users need of a run made by its model's registered recipe into
+`presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
+whole test split: it must give the run's own figure) and on the fixed slice the tests check,
+times loading and batch-1 inference, and writes `preset.json` (the figures) and the card
+`README.md`. It prints the `preset_files` record to paste into the model's registration.
+`table` rewrites the README's table of presets from every `preset.json`.
+"""
+
+import argparse
+import datetime
+import json
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_datasets as tfds  # noqa: E402
+
+import zoo  # noqa: E402
+from run import machine  # noqa: E402
+from zoo import evaluate, generate, presets  # noqa: E402
+from zoo.tasks import classification  # noqa: E402
+
+SLICE = "test[:2000]"  # the fixed slice whose figure the slow test reproduces exactly
+LANGUAGE_MODEL_SLICE = "test[:200]"  # a language model's, of reviews 256 characters each
+LATENCY_CALLS = 20
+GENERATED_LENGTH = 64
+SHIPPED = {"classification": ("model.keras", "summary.json", "evaluation.json", "confusion_matrix.png"),
+           "causal_lm": ("model.keras", "summary.json")}
+LOADED = ("model.keras", "summary.json")  # what the registry hashes: the files a preset is used from
+LICENSES = {
+    "mnist": "MNIST (LeCun, Cortes and Burges), which its authors make available under the Creative Commons "
+             "Attribution-Share Alike 3.0 licence",
+    "imdb_reviews": "the Large Movie Review Dataset (Maas et al., ACL 2011), IMDb users' reviews; its authors "
+                    "state no licence and ask that publications cite the paper",
+}
+NOT_FOR = {
+    "image": "Images unlike MNIST's: centred white digits on black, 28x28 grey. Photos, other scripts, letters or "
+             "several digits are still given one of the ten digits, often confidently.",
+    "text": "Text unlike IMDB's English film reviews: other languages (Chinese has its own benchmark in the README), "
+            "other domains, or neutral and mixed opinions (IMDB's labelled reviews are 1-4 or 7-10 stars only).",
+}
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+TABLE_MARKERS = ("<!-- presets:start -->", "<!-- presets:end -->")
+
+
+def recipe_command(summary):
+    """The train.py command that made the run: its model's registered recipe, nothing changed."""
+    spec, used = zoo.get_model_spec(summary["model"]), summary["hyperparameters"]
+    recipe = {"epochs": spec.epochs, "batch_size": spec.batch_size, "learning_rate": spec.learning_rate,
+              "train_split": spec.train_split, "test_split": spec.test_split,
+              "model_args": json.loads(json.dumps(spec.default_args())),  # tuples as the summary's lists
+              "dataset": spec.dataset, "init_from": None, "mixed_precision": "off"}
+    changed = {key: used[key] for key, value in recipe.items()
+               if key != "model_args" and used.get(key) != value}
+    changed.update({name: value for name, value in used["model_args"].items()
+                    if name in recipe["model_args"] and recipe["model_args"][name] != value})
+    if changed or summary.get("distillation"):
+        raise SystemExit(f"{summary['model']}'s run is not its registered recipe ({changed}): a preset must be")
+    return f"python train.py --model {summary['model']} --data-dir ../shared/tensorflow_datasets"
+
+
+def publish(run_dir, data_dir):
+    run_dir = pathlib.Path(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    name = summary["model"]
+    command = recipe_command(summary)
+    target = presets.presets_dir() / name
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for filename in SHIPPED[summary["task"]]:
+        shutil.copy2(run_dir / filename, target / filename)
+    files = {filename: presets.sha256(target / filename) for filename in LOADED}
+    figures = {"name": name, "model": name, "command": command, "files": files, "machine": machine(),
+               "date": datetime.date.today().isoformat(), "wall_time_seconds": summary["wall_time_seconds"],
+               "parameters": summary["parameters"], **measure(name, target, summary, files, data_dir)}
+    figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir())
+    (target / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
+    (target / presets.CARD).write_text(card(figures, summary))
+    print(f"{name}: preset_files={json.dumps(files)}")
+
+
+def measure(name, target, summary, files, data_dir):
+    """The preset's test figures (whole split and slice), load time and batch-1 latency, measured
+    through the same public calls users make, with the registry's record set to `files`."""
+    spec = zoo.get_model_spec(name)
+    object.__setattr__(spec, "preset_files", files)  # not registered yet: this process checks the new files
+    started = time.perf_counter()
+    model = zoo.from_preset(name)
+    load_seconds = time.perf_counter() - started
+    if summary["task"] == "causal_lm":
+        return {"load_seconds": load_seconds, "test": {"split": summary["hyperparameters"]["test_split"], **{
+            key: summary["test_metrics"][key] for key in ("examples", "bits_per_character", "accuracy")}},
+            "slice": slice_figures(model, data_dir), "generation_seconds": generation_seconds(name)}
+    with tempfile.TemporaryDirectory() as scratch:
+        whole = evaluate.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "whole")
+        part = evaluate.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "slice", test_split=SLICE)
+    trained = json.loads((target / "evaluation.json").read_text())
+    if whole["confusion_matrix"] != trained["confusion_matrix"]:
+        raise SystemExit(f"{name}: zoo.evaluate on the preset does not reproduce its run's report")
+    return {"load_seconds": load_seconds, "batch_1_latency_ms": latency_ms(model, spec, summary, data_dir),
+            "test": {"split": summary["hyperparameters"]["test_split"], "examples": whole["examples"],
+                     "accuracy": whole["accuracy"]},
+            "slice": {"split": SLICE, "examples": part["examples"], "accuracy": part["accuracy"]}}
+
+
+def slice_figures(model, data_dir):
+    """A causal LM's bits per character and next-character accuracy over LANGUAGE_MODEL_SLICE,
+    every real character of each review counted (padding not)."""
+    texts = [text for text, _ in tfds.load("imdb_reviews", split=LANGUAGE_MODEL_SLICE, data_dir=data_dir,
+                                           as_supervised=True)]
+    inputs, targets, weights = model.preprocessor(tf.stack(texts))
+    logits = model.predict(inputs, batch_size=50, verbose=0)
+    log_probabilities = tf.nn.log_softmax(logits).numpy()
+    targets, weights = targets.numpy(), weights.numpy().astype(np.float64)
+    chosen = np.take_along_axis(log_probabilities, targets[..., None], axis=-1)[..., 0]
+    right = log_probabilities.argmax(axis=-1) == targets
+    return {"split": LANGUAGE_MODEL_SLICE, "examples": len(texts),
+            "bits_per_character": float(-(chosen * weights).sum() / weights.sum() / np.log(2)),
+            "accuracy": float((right * weights).sum() / weights.sum())}
+
+
+def latency_ms(model, spec, summary, data_dir):
+    """The median time of one raw test example through the serving signature's function."""
+    [(example, _)] = tfds.load(spec.dataset, split="test[:1]", data_dir=data_dir, as_supervised=True)
+    function, input_spec = classification.serving_functions(model, spec.serving_input, summary["class_names"])["serving_default"]
+    serve = tf.function(function, input_signature=[input_spec])
+    batch = tf.expand_dims(example, 0)
+    times = []
+    for call in range(LATENCY_CALLS + 3):
+        started = time.perf_counter()
+        serve(batch)["label"].numpy()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times[3:])
+
+
+def generation_seconds(name):
+    """Seconds to write one review of GENERATED_LENGTH characters, greedy, after its first call."""
+    write = generate.load(name)
+    write(["This movie"], GENERATED_LENGTH, "greedy")
+    started = time.perf_counter()
+    write(["This movie"], GENERATED_LENGTH, "greedy")
+    return time.perf_counter() - started
+
+
+def card(figures, summary):
+    """The model card, from the preset's figures and its run's summary."""
+    name, spec = figures["name"], zoo.get_model_spec(figures["name"])
+    test, used = figures["test"], summary["hyperparameters"]
+    lines = [
+        f"# `{name}`: {spec.description[0].lower() + spec.description[1:].rstrip('.')}", "",
+        f"The zoo's `{name}` ({figures['parameters']:,} parameters) trained by its registered recipe on "
+        f"`{summary['dataset']}`, raw inputs in ({'uint8 pixels' if spec.modality == 'image' else 'UTF-8 text'}).", "",
+        "```python", "import zoo", f"model = zoo.from_preset({name!r})  # checked against the SHA-256s below", "```", "",
+        "```bash",
+        *usage(name, spec, summary),
+        "```", "",
+        "## How it was made", "",
+        "```bash", figures["command"], "```", "",
+        f"- Data: {LICENSES[summary['dataset']]}. Trained on the `{used['train_split']}` split "
+        f"({summary['examples']['train']:,} examples, {summary['examples']['validation']:,} held out for validation), "
+        f"tested on `{test['split']}` ({test['examples']:,}), which training never read.",
+        f"- Recipe: {used['epochs']} epoch(s), batch {used['batch_size']}, {used['optimizer']} at learning rate "
+        f"{used['learning_rate']:g} ({used['learning_rate_schedule']}, warm-up {used['warmup_fraction']:.0%}), "
+        f"weight decay {used['weight_decay']:g}; seed {used['seed']}.",
+        f"- Wall time: {figures['wall_time_seconds'] / 60:.1f} min on {figures['machine']['cores']} cores of "
+        f"an {figures['machine']['cpu']}, no GPU (TensorFlow {summary['versions']['tensorflow']}, Keras "
+        f"{summary['versions']['keras']}, keras-hub {summary['versions']['keras_hub']}).", "",
+        "## How good it is", "",
+        f"- Test: **{presets.headline(figures)}** over the whole `{test['split']}` split ({test['examples']:,} examples).",
+        *reproduce(name, figures), "",
+        "## Files", "",
+        "| file | SHA-256 |", "|---|---|",
+        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
+        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
+        f"loads in {figures['load_seconds']:.2f} s.", "",
+        "## What it is not good for", "",
+        f"- {NOT_FOR[spec.modality]}",
+        *limits(name, figures), "",
+    ]
+    return "\n".join(lines)
+
+
+def usage(name, spec, summary):
+    if summary["task"] == "causal_lm":
+        return [f'python -m zoo.generate --model-dir {name} --prompt "This movie" --seed 1',
+                f"python -m zoo.export --model-dir {name}   # TF Serving layout, generate signatures"]
+    given = "digit.png" if spec.modality == "image" else '"A moving, funny film."'
+    return [f"python -m zoo.predict {name} {given}",
+            f"python -m zoo.export --model-dir {name}   # TF Serving layout",
+            f"python train.py --model {name} --init-from {name} --dataset YOUR_DATA   # fine-tune"]
+
+
+def reproduce(name, figures):
+    if "batch_1_latency_ms" not in figures:
+        part = figures["slice"]
+        return [f"- The recipe's test split is `{figures['test']['split']}`; the figure is the run's own evaluation "
+                "(`summary.json`'s `test_metrics`).",
+                f"- On `{part['split']}` (what the tests check): {part['bits_per_character']:.4f} bits per character, "
+                f"{part['accuracy']:.2%} of next characters right.",
+                f"- Batch-1 generation of {GENERATED_LENGTH} characters (greedy) takes {figures['generation_seconds']:.2f} s."]
+    return [
+        f"- Reproduce it: `python -m zoo.evaluate --model-dir {name} --data-dir ../shared/tensorflow_datasets` "
+        "(per-class scores and the confusion matrix are in `evaluation.json` and `confusion_matrix.png`).",
+        f"- On the first 2,000 test examples (`{SLICE}`, what the tests check exactly): "
+        f"{figures['slice']['accuracy']:.2%}.",
+        f"- Batch-1 latency through the serving function: {figures['batch_1_latency_ms']:.1f} ms (median of {LATENCY_CALLS}).",
+    ]
+
+
+def limits(name, figures):
+    if "bits_per_character" in figures["test"]:
+        return ["- Facts: it writes review-like English character by character, with no knowledge behind it; "
+                "its sentences drift after a few dozen characters."]
+    return ["- Calibration: its probabilities are a softmax's, not checked for calibration; "
+            "do not read 0.9 as a 90% chance."]
+
+
+def table():
+    """The README's table of presets, rewritten from every preset's figures."""
+    lines = ["| preset | test figure (whole test split) | parameters | size on disk | load time | batch-1 latency |",
+             "|---|---|---|---|---|---|"]
+    for name in presets.list_presets():
+        figures = presets.figures(name)
+        if figures is None or "test" not in figures:
+            continue
+        speed = (f"{figures['batch_1_latency_ms']:.1f} ms" if "batch_1_latency_ms" in figures
+                 else f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters")
+        lines.append(f"| `{name}` | {presets.headline(figures)} | {figures['parameters']:,} | "
+                     f"{figures['size_bytes'] / 2**20:.1f} MiB | {figures['load_seconds']:.2f} s | {speed} |")
+    text = README.read_text()
+    start, end = text.index(TABLE_MARKERS[0]) + len(TABLE_MARKERS[0]), text.index(TABLE_MARKERS[1])
+    README.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[end:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("publish", "table"))
+    parser.add_argument("run_dirs", nargs="*", help="finished runs to publish")
+    parser.add_argument("--data-dir", default="../shared/tensorflow_datasets")
+    args = parser.parse_args()
+    for run_dir in args.run_dirs:
+        publish(run_dir, args.data_dir)
+    if args.command == "table":
+        table()
+
+
+if __name__ == "__main__":
+    main()
