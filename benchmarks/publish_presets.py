@@ -1,14 +1,16 @@
 """Publish finished runs as the zoo's presets, each with its measured model card, and tabulate them.
 
-    python benchmarks/presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
-    python benchmarks/presets.py table
+    python benchmarks/publish_presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
+    python benchmarks/publish_presets.py cards --conditions "two other trainings shared the cores"
+    python benchmarks/publish_presets.py table
 
 `publish` copies what users need of a run made by its model's registered recipe into
 `presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
 whole test split: it must give the run's own figure) and on the fixed slice the tests check,
 times loading and batch-1 inference, and writes `preset.json` (the figures) and the card
 `README.md`. It prints the `preset_files` record to paste into the model's registration.
-`table` rewrites the README's table of presets from every `preset.json`.
+`cards` rewrites every card from its `preset.json` (with `--conditions`, recorded there: what
+else the machine ran while the run trained); `table` rewrites the README's table of presets.
 """
 
 import argparse
@@ -176,7 +178,8 @@ def card(figures, summary):
         f"weight decay {used['weight_decay']:g}; seed {used['seed']}.",
         f"- Wall time: {figures['wall_time_seconds'] / 60:.1f} min on {figures['machine']['cores']} cores of "
         f"an {figures['machine']['cpu']}, no GPU (TensorFlow {summary['versions']['tensorflow']}, Keras "
-        f"{summary['versions']['keras']}, keras-hub {summary['versions']['keras_hub']}).", "",
+        f"{summary['versions']['keras']}, keras-hub {summary['versions']['keras_hub']})"
+        + (f"; {figures['conditions']}." if figures.get("conditions") else "."), "",
         "## How good it is", "",
         f"- Test: **{presets.headline(figures)}** over the whole `{test['split']}` split ({test['examples']:,} examples).",
         *reproduce(name, figures), "",
@@ -199,7 +202,7 @@ def usage(name, spec, summary):
     given = "digit.png" if spec.modality == "image" else '"A moving, funny film."'
     return [f"python -m zoo.predict {name} {given}",
             f"python -m zoo.export --model-dir {name}   # TF Serving layout",
-            f"python train.py --model {name} --init-from {name} --dataset YOUR_DATA   # fine-tune"]
+            f"python train.py --model {name} --init-from {name} --dataset YOUR_DATA --learning-rate 1e-4   # fine-tune"]
 
 
 def reproduce(name, figures):
@@ -227,6 +230,19 @@ def limits(name, figures):
             "do not read 0.9 as a 90% chance."]
 
 
+def rewrite_cards(conditions=None):
+    """Every published card again, from its figures and its run's summary."""
+    for name in presets.list_presets():
+        directory = presets.presets_dir() / name
+        figures = presets.figures(name)
+        if "slice" not in figures:
+            continue  # bert_mlm's card is written by hand
+        if conditions:
+            figures["conditions"] = conditions
+            (directory / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
+        (directory / presets.CARD).write_text(card(figures, json.loads((directory / "summary.json").read_text())))
+
+
 def table():
     """The README's table of presets, rewritten from every preset's figures."""
     lines = ["| preset | test figure (whole test split) | parameters | size on disk | load time | batch-1 latency |",
@@ -246,12 +262,15 @@ def table():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("publish", "table"))
+    parser.add_argument("command", choices=("publish", "cards", "table"))
     parser.add_argument("run_dirs", nargs="*", help="finished runs to publish")
     parser.add_argument("--data-dir", default="../shared/tensorflow_datasets")
+    parser.add_argument("--conditions", help="cards: what else ran on the machine while the runs trained")
     args = parser.parse_args()
     for run_dir in args.run_dirs:
         publish(run_dir, args.data_dir)
+    if args.command == "cards":
+        rewrite_cards(args.conditions)
     if args.command == "table":
         table()
 

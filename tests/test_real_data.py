@@ -130,7 +130,9 @@ def test_each_preset_exports_reloads_with_tensorflow_alone_and_predicts_real_inp
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FINE_TUNED)
 def test_init_from_a_preset_name_fine_tunes_its_weights_on_real_data(name, real_data_dir, tmp_path):
-    summary = few_real_steps(name, tmp_path / "run", real_data_dir, "--init-from", name)
+    # A fine-tuning rate: the recipes' peak rates are for training from scratch, and at
+    # mnist_cnn_fast's (1.4e-2) five steps undo the preset (74% after them, measured).
+    summary = few_real_steps(name, tmp_path / "run", real_data_dir, "--init-from", name, "--learning-rate", "1e-4")
     assert summary["init_from"]["source"] == str(presets.preset_dir(name)) and summary["init_from"]["copied_layers"]
     check_evaluation(tmp_path / "run", summary)
     [shipped, tuned] = [keras.saving.load_model(path / "model.keras") for path in (presets.preset_dir(name), tmp_path / "run")]
@@ -149,7 +151,8 @@ def test_pretraining_then_fine_tuning_on_real_text(real_data_dir, tmp_path):
     short = ["--model-arg", "sequence_length=32"]
     few_real_steps("bert_mlm", tmp_path / "pretrained", real_data_dir, *short)
     summary = few_real_steps("bert_text", tmp_path / "run", real_data_dir, *short, "--init-from", str(tmp_path / "pretrained"))
-    assert summary["init_from"]["copied_layers"] == ["bert_backbone"]
+    [copied] = summary["init_from"]["copied_layers"]
+    assert copied.startswith("bert_backbone")
     check_evaluation(tmp_path / "run", summary)
     _, probabilities, _ = exported_and_served("bert_text", tmp_path / "run", tmp_path / "exported", real_data_dir, tmp_path)
     assert probabilities.shape == (8, 2)

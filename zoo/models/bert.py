@@ -32,6 +32,10 @@ def bert_backbone(vocabulary_size, sequence_length, num_layers, num_heads, hidde
     optimizer="adamw",
     learning_rate=2e-4,
     weight_decay=1e-2,
+    preset_files={  # presets/bert_text/, made by benchmarks/publish_presets.py
+        "model.keras": "d0fb4ab5f2f0a1da9ed0fbade6b3dcf0c1ad5685e3c7b792a1a112ddd98df1db",
+        "summary.json": "32b32052e727ae7635c5d085d238fd1938417f01a03b43fe0c146cf384f2f71b",
+    },
 )
 def bert_text(
     vocabulary_size=20000,
