@@ -15,6 +15,7 @@ else the machine ran while the run trained); `table` rewrites the README's table
 
 import argparse
 import datetime
+import inspect
 import json
 import pathlib
 import shutil
@@ -123,8 +124,8 @@ def slice_figures(model, data_dir):
     texts = [text for text, _ in tfds.load("imdb_reviews", split=LANGUAGE_MODEL_SLICE, data_dir=data_dir,
                                            as_supervised=True)]
     inputs, targets, weights = model.preprocessor(tf.stack(texts))
-    logits = model.predict(inputs, batch_size=50, verbose=0)
-    log_probabilities = tf.nn.log_softmax(logits).numpy()
+    batches = tf.data.Dataset.from_tensor_slices(inputs).batch(50)  # called, not predict(): that preprocesses
+    log_probabilities = np.concatenate([tf.nn.log_softmax(model(batch, training=False)).numpy() for batch in batches])
     targets, weights = targets.numpy(), weights.numpy().astype(np.float64)
     chosen = np.take_along_axis(log_probabilities, targets[..., None], axis=-1)[..., 0]
     right = log_probabilities.argmax(axis=-1) == targets
@@ -161,7 +162,8 @@ def card(figures, summary):
     name, spec = figures["name"], zoo.get_model_spec(figures["name"])
     test, used = figures["test"], summary["hyperparameters"]
     lines = [
-        f"# `{name}`: {spec.description[0].lower() + spec.description[1:].rstrip('.')}", "",
+        f"# `{name}`, trained", "",
+        " ".join(inspect.getdoc(spec.builder).split("\n\n")[0].split()), "",
         f"The zoo's `{name}` ({figures['parameters']:,} parameters) trained by its registered recipe on "
         f"`{summary['dataset']}`, raw inputs in ({'uint8 pixels' if spec.modality == 'image' else 'UTF-8 text'}).", "",
         "```python", "import zoo", f"model = zoo.from_preset({name!r})  # checked against the SHA-256s below", "```", "",
@@ -245,16 +247,18 @@ def rewrite_cards(conditions=None):
 
 def table():
     """The README's table of presets, rewritten from every preset's figures."""
-    lines = ["| preset | test figure (whole test split) | parameters | size on disk | load time | batch-1 latency |",
+    lines = ["| preset | test figure (whole recipe test split) | parameters | size on disk | load time | batch-1 latency |",
              "|---|---|---|---|---|---|"]
     for name in presets.list_presets():
         figures = presets.figures(name)
         if figures is None or "test" not in figures:
             continue
         speed = (f"{figures['batch_1_latency_ms']:.1f} ms" if "batch_1_latency_ms" in figures
-                 else f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters")
-        lines.append(f"| `{name}` | {presets.headline(figures)} | {figures['parameters']:,} | "
-                     f"{figures['size_bytes'] / 2**20:.1f} MiB | {figures['load_seconds']:.2f} s | {speed} |")
+                 else f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters"
+                 if "generation_seconds" in figures else "(an encoder to fine-tune)")
+        load = f"{figures['load_seconds']:.2f} s" if "load_seconds" in figures else "-"
+        lines.append(f"| `{name}` | {presets.headline(figures)} on `{figures['test']['split']}` | "
+                     f"{figures['parameters']:,} | {figures['size_bytes'] / 2**20:.1f} MiB | {load} | {speed} |")
     text = README.read_text()
     start, end = text.index(TABLE_MARKERS[0]) + len(TABLE_MARKERS[0]), text.index(TABLE_MARKERS[1])
     README.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[end:])

@@ -137,7 +137,7 @@ def test_the_use_a_trained_model_section_runs_as_written(real_data_dir, tmp_path
         words = shlex.split(line, comments=True)
         if words[1:3] in (["-m", "zoo.predict"], ["-m", "zoo.generate"], ["-m", "zoo.export"]):
             commands.append(words[1:])
-    assert len(commands) == 6
+    assert len(commands) == 5
     for command in commands:
         result = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-2000:]

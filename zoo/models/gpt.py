@@ -24,6 +24,10 @@ from zoo.registry import register_model
     learning_rate=2e-3,  # nanoGPT's rate for its small character-level model is 1e-3
     weight_decay=1e-1,
     jit_compile=True,  # XLA: 2.2x the training examples/s of plain TensorFlow on 2 CPU cores
+    preset_files={  # presets/gpt_text/, made by benchmarks/publish_presets.py
+        "model.keras": "7fe9ada6de085d75530cb943ebd4c8f241dd26a3b55dc103f038164bf891364d",
+        "summary.json": "27ba31c56d04fee08f7646c58d79e2b677d3e1734861acdab4990c84ce602c12",
+    },
 )
 def gpt_text(
     vocabulary_size=256,
