@@ -53,9 +53,9 @@ STAGING_PREFIX = ".staging-"  # a version being written; its lock file beside it
 
 
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
-    """Exports the finished run in `model_dir` (its final model, or with `checkpoint="best"` its
-    best-validation checkpoint; or a preset's name) as the next version of `name` (default: the model's registered
-    name); returns the version folder. Existing versions are never touched."""
+    """Exports the finished run in `model_dir`, or the preset of that name (its final model, or with
+    `checkpoint="best"` its best-validation checkpoint), as the next version of `name` (default:
+    the model's registered name); returns the version folder. Existing versions are never touched."""
     if name is not None and not NAME_PATTERN.match(name):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
     summary, model = load_run(presets.resolve(model_dir), checkpoint)

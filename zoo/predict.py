@@ -16,7 +16,7 @@ import sys
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Run an exported SavedModel on inputs.")
+    parser = argparse.ArgumentParser(description="Run a preset or an exported SavedModel on inputs.")
     parser.add_argument("saved_model", metavar="MODEL",
                         help="a preset's name (see train.py --list), or saved_models/NAME[/VERSION]")
     parser.add_argument("inputs", nargs="+", help="image files, or strings for text models")

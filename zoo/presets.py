@@ -70,14 +70,11 @@ def resolve(name_or_path):
     """The folder that a command line's run dir (or SavedModel, or --init-from) argument names: a
     preset's name is its checked folder, as is a path into the presets folder; any other path is
     itself. A bare name that is neither a preset nor a path is a `PresetError` listing the presets."""
-    text = str(name_or_path)
-    if NAME_PATTERN.match(text) and (text in list_presets() or not pathlib.Path(text).exists()):
-        if text not in list_presets():
-            raise PresetError(f"{text!r} is neither a preset nor a folder; the presets are: {', '.join(list_presets())}")
-        return preset_dir(text)
-    path = pathlib.Path(text)
-    if path.resolve().parent == presets_dir().resolve() and path.name in list_presets():
+    text, path = str(name_or_path), pathlib.Path(name_or_path)
+    if text in list_presets() or (is_preset(path) and path.name in list_presets()):
         return preset_dir(path.name)
+    if NAME_PATTERN.match(text) and not path.exists():
+        raise PresetError(f"{text!r} is neither a preset nor a folder; the presets are: {', '.join(list_presets())}")
     return path
 
 
