@@ -141,7 +141,7 @@ def latency_ms(model, spec, summary, data_dir):
     serve = tf.function(function, input_signature=[input_spec])
     batch = tf.expand_dims(example, 0)
     times = []
-    for call in range(LATENCY_CALLS + 3):
+    for _ in range(LATENCY_CALLS + 3):
         started = time.perf_counter()
         serve(batch)["label"].numpy()
         times.append(time.perf_counter() - started)

@@ -3,6 +3,7 @@ checked on every use, loaded by name from Python and from every command line; an
 recorded figure reproduced exactly on a fixed slice of the real test split."""
 
 import importlib.util
+import pathlib
 import shutil
 
 import numpy as np
@@ -110,7 +111,7 @@ def test_list_shows_which_models_ship_weights_and_their_test_figure(capsys, tmp_
 
 def test_a_preset_is_never_written_into():
     directory = presets.preset_dir(SMALL)
-    assert evaluate.default_output_dir(directory, "last", None) == evaluate.pathlib.Path("evaluations") / f"{SMALL}-preset"
+    assert evaluate.default_output_dir(directory, "last", None) == pathlib.Path("evaluations") / f"{SMALL}-preset"
 
 
 @pytest.mark.slow
