@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from zoo import data
 from zoo.models import text_preprocessing
@@ -46,3 +47,20 @@ def test_progress_in_a_log_file_has_no_terminal_escape_codes(capsys):
     adapted(TEXTS)
     output = capsys.readouterr().out
     assert "Adapting the vocabulary" in output and "\x1b" not in output and "\b" not in output
+
+
+@pytest.mark.slow
+def test_a_partial_train_split_trains_on_exactly_its_examples_and_validates_on_its_last_tenth(real_data_dir):
+    """`--train-split train[:1000]`, a learning curve's point: 900 reviews train, the next 100
+    validate, none of them in both, and the test split is untouched."""
+    datasets = data.load("imdb_reviews", "text", batch_size=100, data_dir=str(real_data_dir),
+                         train_split="train[:1000]", test_split="test[:300]")
+    first_1000 = [text.numpy() for text, _ in tfds.load("imdb_reviews", split="train[:1000]", data_dir=str(real_data_dir),
+                                                         as_supervised=True)]
+    trained = [text for batch, _ in datasets.train for text in batch.numpy()]
+    validated = [text for batch, _ in datasets.validation for text in batch.numpy()]
+
+    assert datasets.examples == {"train": 900, "validation": 100, "test": 300}
+    assert validated == first_1000[900:]  # in order: the last tenth, never shuffled in
+    assert sorted(trained) == sorted(first_1000[:900])  # all of the rest, each once
+    assert not set(trained) & set(validated)

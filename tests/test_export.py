@@ -21,7 +21,6 @@ import zoo
 from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 from zoo import export, training
 from zoo.predict import main as predict_main
-from zoo.predict import predict
 
 
 

@@ -118,3 +118,38 @@ def test_the_preset_folder_is_keras_hubs_with_the_vocabulary_beside(pretrained):
     assert backbone.vocabulary_size == TINY_MODEL_ARGS["bert_mlm"]["vocabulary_size"]
     config = json.loads((preset / transfer.PRESET_PREPROCESSOR).read_text())
     assert config["config"]["vocabulary"][:5] == ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def test_continued_pretraining_starts_from_the_encoder_and_head_and_counts_on_from_its_steps(pretrained, tmp_path):
+    first = json.loads((pretrained / "summary.json").read_text())
+    steps_before = first["hyperparameters"]["epochs"] * first["hyperparameters"]["steps_per_epoch"]
+    assert [piece["steps"] for piece in first["training_pieces"]] == [steps_before] and steps_before > 0
+
+    summary = train_tiny("bert_mlm", tmp_path / "continued", init_from=str(pretrained), max_steps=3)
+
+    assert "mlm_head" in summary["init_from"]["copied_layers"] and summary["init_from"]["new_layers"] == []
+    assert [piece["steps"] for piece in summary["training_pieces"]] == [steps_before, 3]
+    assert summary["training_pieces"][0] == first["training_pieces"][0]
+    continued = keras_hub.models.MaskedLM.from_preset(str(tmp_path / "continued" / transfer.RUN_PRESET))
+    assert continued.get_layer("mlm_head").weights  # the head is in the preset, as keras-hub saves a task
+
+
+def test_a_summary_from_before_pieces_were_recorded_counts_as_one_piece(tmp_path):
+    old = {"model": "bert_mlm", "wall_time_seconds": 4385.6, "hyperparameters": {
+        "epochs": 1, "steps_per_epoch": 2187, "max_steps": 2500, "batch_size": 32, "model_args": {"sequence_length": 256}}}
+    source = transfer.Source(tmp_path, {}, None, old)
+    assert transfer.training_pieces(source, "bert_mlm") == [
+        {"steps": 2187, "batch_size": 32, "sequence_length": 256, "wall_time_seconds": 4385.6}]
+    assert transfer.training_pieces(source, "bert_text") == []  # fine-tuning starts its own count
+
+
+def test_fine_tuning_at_another_sequence_length_packs_the_source_vocabulary_to_it(pretrained, tmp_path):
+    longer = {**TINY_MODEL_ARGS["bert_text"], "sequence_length": 24}
+    with tfds.testing.mock_data(num_examples=64):
+        summary = training.train(TrainConfig(model="bert_text", model_dir=str(tmp_path / "longer"), epochs=1,
+                                             batch_size=16, model_args=longer, init_from=str(pretrained)))
+    assert summary["hyperparameters"]["model_args"]["sequence_length"] == 24
+    model = keras.saving.load_model(tmp_path / "longer" / "model.keras", compile=False)
+    preprocessor = next(layer for layer in model.layers if hasattr(layer, "get_vocabulary"))
+    assert preprocessor.sequence_length == 24
+    assert preprocessor.get_vocabulary() == transfer.load_source(pretrained).preprocessor.get_vocabulary()

@@ -102,6 +102,7 @@ def from_preset(name):
     `predict`, `fit` or use inside another `keras.Model`. `gpt_text`'s also `generate()`s, and
     `bert_mlm`'s is its pretrained encoder, texts in and its sequence and pooled outputs out."""
     import keras
+    import keras_hub
 
     from zoo import saving, transfer
 
@@ -109,6 +110,6 @@ def from_preset(name):
     if (directory / "model.keras").exists():
         return saving.load_model(directory / "model.keras", "preset", compile=False)
     source = transfer.load_source(directory)
-    [backbone] = source.layers.values()
+    backbone = next(layer for layer in source.layers.values() if isinstance(layer, keras_hub.models.Backbone))
     texts = keras.Input(shape=(), dtype="string", name="text")
     return keras.Model(texts, backbone(source.preprocessor(texts)), name=name)

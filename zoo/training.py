@@ -121,6 +121,12 @@ def train(config, callbacks=()):
                 "init_from": initialization,
                 "resumed": resumed_run is not None,
                 "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
+                "training_pieces": transfer.training_pieces(source, spec.name) + [{
+                    "steps": int(trainer.optimizer.iterations.numpy()),
+                    "batch_size": batch_size,
+                    "sequence_length": model_args.get("sequence_length"),
+                    "wall_time_seconds": wall_time,
+                }],
                 "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
                 "validation_metrics": validation_metrics,
                 "test_metrics": test_metrics,

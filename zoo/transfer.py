@@ -22,53 +22,97 @@ from zoo import presets, saving
 from zoo.errors import UserError
 
 PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
+TASK_CONFIG = "task.json"  # keras-hub's task config, in a preset folder that holds the task's head too
 PRESET_PREPROCESSOR = "text_preprocessor.json"  # ours: the adapted text preprocessor, vocabulary included
 RUN_PRESET = "preset"  # where a pretraining run saves its encoder, in its model dir
 
 
 @dataclasses.dataclass
 class Source:
-    """What a run starts from: weighted layers by key, and the adapted text preprocessor."""
+    """What a run starts from: weighted layers by key, the adapted text preprocessor, and the
+    summary.json of the run that made it (None if it has none)."""
 
     path: pathlib.Path
     layers: dict
     preprocessor: keras.layers.Layer | None
+    summary: dict | None = None
 
 
 def load_source(path):
     """The run dir or preset folder at `path`, or the shipped preset of that name; a pretraining
     run dir stands for its preset."""
     path = presets.resolve(path)
+    summary = _summary(path)
     if (path / RUN_PRESET / PRESET_CONFIG).exists():
         path = path / RUN_PRESET
     if (path / PRESET_CONFIG).exists():
-        backbone = keras_hub.models.Backbone.from_preset(str(path))
         preprocessor_file = path / PRESET_PREPROCESSOR
         preprocessor = (
             keras.layers.deserialize(json.loads(preprocessor_file.read_text()))
             if preprocessor_file.exists() else None
         )
-        return Source(path, _keyed_layers([backbone]), preprocessor)
+        return Source(path, _keyed_layers(_preset_layers(path)), preprocessor, summary or _run_summary(path))
     if (path / "model.keras").exists():
         model = saving.load_model(path / "model.keras", "--init-from", compile=False)
-        return Source(path, *_network_and_preprocessor(model))
+        return Source(path, *_network_and_preprocessor(model), summary)
     raise UserError(
         f"--init-from {path}: not a finished run dir (no model.keras) nor a keras-hub preset "
         f"folder (no {PRESET_CONFIG}); pass one of those"
     )
 
 
-def save_preset(backbone, preprocessor, directory):
-    """A keras-hub preset folder of `backbone` (`Backbone.from_preset` loads it) plus the
-    preprocessor that makes its inputs from text."""
-    backbone.save_to_preset(str(directory))
+def training_pieces(source, model_name):
+    """The training runs behind `source`'s weights when it is a run, or preset, of the same model
+    (continued training): each run's steps, batch size, sequence length and wall time, oldest
+    first. A summary from before the zoo recorded them counts as one run."""
+    if source is None or source.summary is None or source.summary.get("model") != model_name:
+        return []
+    summary = source.summary
+    if "training_pieces" in summary:
+        return summary["training_pieces"]
+    recipe = summary["hyperparameters"]
+    steps = recipe["epochs"] * recipe["steps_per_epoch"]
+    return [{
+        "steps": min(steps, recipe["max_steps"] or steps),
+        "batch_size": recipe["batch_size"],
+        "sequence_length": recipe["model_args"].get("sequence_length"),
+        "wall_time_seconds": summary["wall_time_seconds"],
+    }]
+
+
+def _run_summary(preset_folder):
+    """The summary.json of the run whose encoder `preset_folder` is (`RUN_PRESET`), or None."""
+    return _summary(preset_folder.parent) if preset_folder.name == RUN_PRESET else None
+
+
+def _summary(folder):
+    """The summary.json in `folder`, or None."""
+    file = folder / "summary.json"
+    return json.loads(file.read_text()) if file.exists() else None
+
+
+def _preset_layers(path):
+    """The layers of the keras-hub preset folder at `path`: its task's (the backbone and the
+    task's head, as continued pretraining needs) where it holds one, else its backbone's."""
+    if (path / TASK_CONFIG).exists():
+        task_class = keras.saving.get_registered_object(json.loads((path / TASK_CONFIG).read_text())["registered_name"])
+        return task_class.from_preset(str(path)).layers
+    return [keras_hub.models.Backbone.from_preset(str(path))]
+
+
+def save_preset(model, preprocessor, directory):
+    """A keras-hub preset folder of `model`, a backbone or a task with its head
+    (`Backbone.from_preset` loads the backbone of either), plus the preprocessor that makes its
+    inputs from text."""
+    model.save_to_preset(str(directory))
     config = keras.layers.serialize(preprocessor)
     (pathlib.Path(directory) / PRESET_PREPROCESSOR).write_text(json.dumps(config, indent=1))
 
 
 def check_preprocessor(source, unadapted):
     """The source's adapted preprocessor, once checked to make the inputs the run's model is
-    built for (`unadapted` is the run's own, None for models without one)."""
+    built for (`unadapted` is the run's own, None for models without one), packing texts to the
+    run's sequence length where the two differ only in that."""
     if (source.preprocessor is None) != (unadapted is None):
         have = "text" if source.preprocessor is not None else "no text preprocessing"
         raise UserError(f"--init-from {source.path} has {have}, unlike this model: pick a model of its modality")
@@ -79,13 +123,18 @@ def check_preprocessor(source, unadapted):
         theirs, ours = {"class": theirs["class"]}, {"class": ours["class"]}
     differences = [
         f"{name}={theirs.get(name)!r} there, {ours.get(name)!r} here"
-        for name in sorted(set(theirs) | set(ours)) if theirs.get(name) != ours.get(name)
+        for name in sorted(set(theirs) | set(ours))
+        if theirs.get(name) != ours.get(name) and name != "sequence_length"
     ]
     if differences:
         raise UserError(
             f"--init-from {source.path}: its text preprocessing differs ({'; '.join(differences)}); "
             "pass --model-arg values that match it"
         )
+    if theirs.get("sequence_length") != ours.get("sequence_length"):
+        # The source's vocabulary, packed to this run's length (BERT pretrains at 128, then 256).
+        config = {**source.preprocessor.get_config(), "sequence_length": ours["sequence_length"]}
+        return type(source.preprocessor).from_config(config)
     return source.preprocessor
 
 

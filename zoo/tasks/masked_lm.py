@@ -39,10 +39,11 @@ class MaskedLM(Task):
         return model
 
     def save(self, model, datasets, model_dir):
-        """`model.keras`, and the encoder with its vocabulary as a keras-hub preset folder:
-        what `--init-from` starts a fine-tuning run from."""
+        """`model.keras`, and the masked LM with its vocabulary as a keras-hub preset folder: what
+        `--init-from` starts a fine-tuning run (from the encoder) or more pretraining (from the
+        encoder and the head) from."""
         saved = super().save(model, datasets, model_dir)
-        transfer.save_preset(model.backbone, datasets.preprocessor, model_dir / transfer.RUN_PRESET)
+        transfer.save_preset(model, datasets.preprocessor, model_dir / transfer.RUN_PRESET)
         return saved
 
     def summary(self, datasets):
