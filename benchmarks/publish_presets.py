@@ -42,6 +42,7 @@ GENERATED_LENGTH = 64
 SHIPPED = {"classification": ("model.keras", "summary.json", "evaluation.json", "confusion_matrix.png"),
            "causal_lm": ("model.keras", "summary.json")}
 LOADED = ("model.keras", "summary.json")  # what the registry hashes: the files a preset is used from
+PRETRAINED_FROM = "preset"  # a masked-LM run's keras-hub preset folder: shipped whole, every file hashed
 LICENSES = {
     "mnist": "MNIST (LeCun, Cortes and Burges), which its authors make available under the Creative Commons "
              "Attribution-Share Alike 3.0 licence",
@@ -78,20 +79,37 @@ def publish(run_dir, data_dir):
     run_dir = pathlib.Path(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     name = summary["model"]
-    command = recipe_command(summary)
+    command = pretraining_command(summary) if summary["task"] == "masked_lm" else recipe_command(summary)
     target = presets.presets_dir() / name
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for filename in SHIPPED[summary["task"]]:
-        shutil.copy2(run_dir / filename, target / filename)
-    files = {filename: presets.sha256(target / filename) for filename in LOADED}
+    if summary["task"] == "masked_lm":
+        shutil.copytree(run_dir / PRETRAINED_FROM, target)
+        shutil.copy2(run_dir / "summary.json", target / "summary.json")
+        loaded = sorted(path.name for path in target.iterdir())
+    else:
+        target.mkdir(parents=True)
+        for filename in SHIPPED[summary["task"]]:
+            shutil.copy2(run_dir / filename, target / filename)
+        loaded = LOADED
+    files = {filename: presets.sha256(target / filename) for filename in loaded}
     figures = {"name": name, "model": name, "command": command, "files": files, "machine": machine(),
                "date": datetime.date.today().isoformat(), "wall_time_seconds": summary["wall_time_seconds"],
                "parameters": summary["parameters"], **measure(name, target, summary, files, data_dir)}
     figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir())
     (target / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-    (target / presets.CARD).write_text(card(figures, summary))
+    (target / presets.CARD).write_text((pretraining_card if "pieces" in figures else card)(figures, summary))
     print(f"{name}: preset_files={json.dumps(files)}")
+
+
+def pretraining_command(summary):
+    """The train.py command of a pretraining run, the last of the pieces its weights come from."""
+    used, spec = summary["hyperparameters"], zoo.get_model_spec(summary["model"])
+    flags = [f"--init-from {used['init_from']}" if used["init_from"] else "",
+             f"--max-steps {used['max_steps']}" if used["max_steps"] else "",
+             *(f"--model-arg {name}={value}" for name, value in used["model_args"].items()
+               if name in spec.default_args() and spec.default_args()[name] != value)]
+    return " ".join(["python train.py --model", summary["model"], *filter(None, flags),
+                     "--data-dir ../shared/tensorflow_datasets"])
 
 
 def measure(name, target, summary, files, data_dir):
@@ -102,6 +120,11 @@ def measure(name, target, summary, files, data_dir):
     started = time.perf_counter()
     model = zoo.from_preset(name)
     load_seconds = time.perf_counter() - started
+    if summary["task"] == "masked_lm":
+        pieces = summary["training_pieces"]
+        return {"load_seconds": load_seconds, "pieces": pieces,
+                "test": {"split": summary["hyperparameters"]["test_split"], "examples": summary["test_metrics"]["examples"],
+                         "accuracy": summary["test_metrics"]["accuracy"], "metric": "masked-token accuracy (held out)"}}
     if summary["task"] == "causal_lm":
         return {"load_seconds": load_seconds, "test": {"split": summary["hyperparameters"]["test_split"], **{
             key: summary["test_metrics"][key] for key in ("examples", "bits_per_character", "accuracy")}},
@@ -197,6 +220,64 @@ def card(figures, summary):
     return "\n".join(lines)
 
 
+def pretraining_card(figures, summary):
+    """The card of a pretrained encoder: what made it, piece by piece, and how good it is."""
+    name, test, used = figures["name"], figures["test"], summary["hyperparameters"]
+    pieces = figures["pieces"]
+    tokens = sum(piece["steps"] * piece["batch_size"] * piece["sequence_length"] for piece in pieces)
+    hours = sum(piece["wall_time_seconds"] for piece in pieces) / 3600
+    lines = [
+        f"# `{name}`: a small BERT encoder pretrained on IMDB reviews", "",
+        f"A keras-hub preset folder of the zoo's `{name}` (`BertMaskedLM`: the encoder and its masked-LM head; "
+        f"{figures['parameters']:,} parameters; {summary['vocabulary_size']:,}-word vocabulary), pretrained here, offline.", "",
+        "```python", "import zoo", f"encoder = zoo.from_preset({name!r})  # texts in; sequence_output and pooled_output out",
+        "```", "",
+        "```bash",
+        f"python train.py --model bert_text --init-from {name} --data-dir ../shared/tensorflow_datasets   # fine-tune",
+        f"python train.py --model {name} --init-from {name} --data-dir ../shared/tensorflow_datasets --max-steps 2000"
+        "   # pretrain it further",
+        "```", "",
+        "| file | what |", "|---|---|",
+        "| `config.json`, `model.weights.h5`, `task.json`, `task.weights.h5`, `metadata.json` | keras-hub's preset files: "
+        f"`keras_hub.models.BertBackbone.from_preset(\"presets/{name}\")` loads the encoder, "
+        "`keras_hub.models.MaskedLM.from_preset` the encoder and its head, without the zoo |",
+        "| `text_preprocessor.json` | the zoo's `BertInputs` layer (strings to `token_ids`, `padding_mask`, `segment_ids` "
+        "on core TensorFlow ops) with its vocabulary; `--init-from` gives it to the next run, packing to that run's length |",
+        "| `summary.json` | the last pretraining run's summary, with every piece before it (`training_pieces`) |", "",
+        "## How it was made", "",
+        f"Masked LM ({summary['mask_rate']:.0%} of tokens picked; of those 80% [MASK], 10% random, 10% kept), AdamW, "
+        f"cosine schedule with warm-up, weight decay {used['weight_decay']:g}, on IMDB's `{used['train_split']}` "
+        f"({summary['examples']['train']:,} reviews; the labelled `test` split is never read). Each piece is one "
+        "`train.py` run started from the one before (`--init-from`): the weights carry on, the optimizer state and "
+        "schedule start anew.", "",
+        "| piece | steps | batch | tokens per text | token slots seen | wall time |", "|---|---|---|---|---|---|",
+        *[f"| {number} | {piece['steps']:,} | {piece['batch_size']} | {piece['sequence_length']} | "
+          f"{piece['steps'] * piece['batch_size'] * piece['sequence_length'] / 1e6:.1f} M | "
+          f"{piece['wall_time_seconds'] / 60:.0f} min |" for number, piece in enumerate(pieces, 1)],
+        f"| all | {sum(piece['steps'] for piece in pieces):,} | | | {tokens / 1e6:.1f} M | {hours:.2f} h |", "",
+        f"The last piece: `{figures['command']}`. All on {figures['machine']['cores']} cores of an "
+        f"{figures['machine']['cpu']}, no GPU (TensorFlow {summary['versions']['tensorflow']}, Keras "
+        f"{summary['versions']['keras']}, keras-hub {summary['versions']['keras_hub']})"
+        + (f"; {figures['conditions']}." if figures.get("conditions") else "."), "",
+        "## How good it is", "",
+        f"- Held out: **{test['accuracy']:.2%} masked-token accuracy** ({test['accuracy']:.4f}) on `{test['split']}` "
+        f"({test['examples']:,} reviews, never trained on), at {pieces[-1]['sequence_length']} tokens, counted over "
+        "the picked positions only.",
+        "- What it buys a classifier fine-tuned from it is the main README's learning curve.", "",
+        "## Files", "",
+        "| file | SHA-256 |", "|---|---|",
+        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
+        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
+        f"loads in {figures['load_seconds']:.2f} s.", "",
+        "## What it is not good for", "",
+        f"- {NOT_FOR['text']}",
+        "- Masked-word prediction as such: whole words out of 20,000 are hard targets for an encoder this small. "
+        "It is a starting point for fine-tuning (`zoo.predict` and `zoo.export` refuse it and say so).",
+        f"- Data: {LICENSES['imdb_reviews']}.", "",
+    ]
+    return "\n".join(lines)
+
+
 def usage(name, spec, summary):
     if summary["task"] == "causal_lm":
         return [f'python -m zoo.generate --model-dir {name} --prompt "This movie" --seed 1',
@@ -237,12 +318,11 @@ def rewrite_cards(conditions=None):
     for name in presets.list_presets():
         directory = presets.presets_dir() / name
         figures = presets.figures(name)
-        if "slice" not in figures:
-            continue  # bert_mlm's card is written by hand
         if conditions:
             figures["conditions"] = conditions
             (directory / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-        (directory / presets.CARD).write_text(card(figures, json.loads((directory / "summary.json").read_text())))
+        write = pretraining_card if "pieces" in figures else card
+        (directory / presets.CARD).write_text(write(figures, json.loads((directory / "summary.json").read_text())))
 
 
 def table():

@@ -38,7 +38,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import zoo  # noqa: E402
 from reference import REFERENCES  # noqa: E402
-from zoo import data, export, training, transfer  # noqa: E402
+from zoo import data, training, transfer  # noqa: E402
 from zoo.models import text_preprocessing  # noqa: E402
 from zoo.tasks import get_task  # noqa: E402
 

@@ -4,6 +4,7 @@ well-formed results file; its figures are the benchmark's claims, not the tests'
 import importlib.util
 import json
 
+import pytest
 import tensorflow_datasets as tfds
 
 from conftest import REPO_ROOT
@@ -72,15 +73,16 @@ def test_table_gives_median_and_range_of_the_seeds():
     assert "| `mnist_cnn` | 2.00x | +0.15 |" in table
 
 
-def load_distillation_benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_distillation", REPO_ROOT / "benchmarks" / "distillation.py")
+def load_benchmark(name):
+    """benchmarks/NAME.py as a module (benchmarks/ is no package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO_ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_distillation_targets_are_judged_on_the_right_rows():
-    benchmark = load_distillation_benchmark()
+    benchmark = load_benchmark("distillation")
 
     def row(name, accuracy, speed):
         return {"row": name, "test_accuracy": accuracy, "parameters": 1, "wall_time_seconds": 60,
@@ -97,3 +99,48 @@ def test_distillation_targets_are_judged_on_the_right_rows():
     assert "- IMDB, distilled on train + unsupervised at 90% or more: **missed** (89.90%)." in lines
     assert "- IMDB, serving at least 10x the teacher's examples/s: **missed** (9.5x)." in lines
     assert [name for name, _, _ in benchmark.students("imdb_reviews", "t")][-1].endswith("train + unsupervised")
+
+
+def test_the_few_labels_distillation_compares_the_distilled_student_with_the_labels_alone():
+    benchmark = load_benchmark("distillation")
+    rows = benchmark.students("imdb_reviews", "t", "train[:2500]", "unsupervised[:20%]")
+    assert [settings for _, _, settings in rows] == [
+        {"train_split": "train[:2500]"},
+        {"teacher": "t", "train_split": "train[:2500]", "unlabelled_split": "unsupervised[:20%]"}]
+
+    def row(name, accuracy):
+        return {"row": name, "test_accuracy": accuracy, "parameters": 1, "wall_time_seconds": 60,
+                "serving_examples_per_second": 1000, "batch_1_latency_ms": 1.0}
+
+    result = {"train_split": "train[:2500]", "datasets": {"imdb_reviews": [
+        row("teacher", 0.84), row("alone", 0.83), row("distilled", 0.845)]}}
+    lines = benchmark.markdown(result).splitlines()
+    assert ("- IMDB, train[:2500]: the distilled student above the one on the labels alone: met "
+            "(84.50% against 83.00%).") in lines
+    assert not any("90% or more" in line for line in lines)
+
+
+def test_the_learning_curve_judges_its_targets_on_the_runs_it_names():
+    benchmark = load_benchmark("learning_curve")
+    assert benchmark.train_split(2500) == "train[:2500]" and benchmark.train_split(25000) == "train"
+
+    def point(labels, accuracy):
+        return {"labels": labels, "test_accuracy": accuracy}
+
+    result = {"labels": [2500, 25000], "curves": {
+        "ngram_text": [point(2500, 0.80), point(25000, 0.90)],
+        "bert_text, from scratch": [point(2500, 0.70), point(25000, 0.86)],
+        "bert_text, fine-tuned from bert_mlm": [point(2500, 0.82)]}}
+    lines = benchmark.markdown(result).splitlines()
+    assert "| 2,500 | 80.00% | 70.00% | 82.00% |" in lines and "| 25,000 | 90.00% | 86.00% | - |" in lines
+    assert any(line.startswith("- 2,500 labels") and "+12.00 points over scratch, +2.00 over ngram_text" in line
+               for line in lines)
+    assert any(line.startswith("- 25,000 labels") and "not measured" in line for line in lines)
+
+    summary = {"model": "bert_text", "test_metrics": {"accuracy": 0.8, "examples": 25000},
+               "examples": {"train": 2250, "validation": 250}, "wall_time_seconds": 1.0}
+    assert benchmark.point(summary, 2500)["test_accuracy"] == 0.8
+    with pytest.raises(SystemExit, match="not one on 1000 labels"):
+        benchmark.point(summary, 1000)
+    with pytest.raises(SystemExit, match="tested on the test split"):
+        benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 2500)
