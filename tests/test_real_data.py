@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -23,6 +24,7 @@ from conftest import REPO_ROOT
 from zoo import evaluate, presets, transfer
 from zoo.predict import predict
 from zoo.tasks import get_task
+from zoo.tasks.masked_lm import mask_generator, masked_batch
 
 # Real splits, cut for time (the flags users have, --train-split and --test-split): each run's
 # summary and report must cover its held-out splits whole, and say which they are. The classifiers
@@ -192,6 +194,10 @@ def test_the_pretrained_preset_is_what_its_card_says_and_reads_real_reviews(real
     assert hashlib.sha256((preset / "model.weights.h5").read_bytes()).hexdigest() in readme
     pretraining = json.loads((preset / "summary.json").read_text())
     assert f"{pretraining['test_metrics']['accuracy']:.4f}" in readme
+    pieces = pretraining["training_pieces"]
+    assert f"| all | {sum(piece['steps'] for piece in pieces):,} |" in readme, "the card counts every piece's steps"
+    assert held_out_masked_accuracy(preset, real_data_dir) == pytest.approx(
+        pretraining["test_metrics"]["accuracy"], abs=0.015), "the card's figure is the preset's on held-out reviews"
 
     spec = zoo.get_model_spec("bert_text")
     source = transfer.load_source("bert_mlm")
@@ -207,3 +213,21 @@ def test_the_pretrained_preset_is_what_its_card_says_and_reads_real_reviews(real
     assert np.mean(words == 1) < 0.08, "20,000 words cover about 95% of real test reviews' words"
     probabilities = model.predict(inputs, verbose=0)
     assert probabilities.shape == (16, 2) and np.isfinite(probabilities).all()
+
+
+def held_out_masked_accuracy(preset, data_dir, reviews=500):
+    """The preset's masked LM (keras-hub's class, loaded without the zoo's training code) on
+    held-out reviews masked as in pretraining: accuracy over the picked positions only."""
+    masked_lm = keras_hub.models.MaskedLM.from_preset(str(preset))
+    preprocessor = transfer.load_source(preset).preprocessor
+    masker = mask_generator(len(preprocessor.get_vocabulary()), preprocessor.sequence_length)
+    held_out = 47_500  # the start of bert_mlm's test split, unsupervised[95%:]: TFDS cannot slice a slice
+    texts = tfds.load("imdb_reviews", split=f"unsupervised[{held_out}:{held_out + reviews}]", data_dir=data_dir,
+                      as_supervised=True)
+    right = picked = 0.0
+    for batch, _ in texts.batch(100):
+        features, targets, weights = masked_batch(masker, preprocessor(batch))
+        guesses = np.argmax(masked_lm(features, training=False), axis=-1)
+        right += float(np.sum((guesses == targets.numpy()) * weights.numpy()))
+        picked += float(np.sum(weights.numpy()))
+    return right / picked

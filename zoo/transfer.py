@@ -103,8 +103,11 @@ def _preset_layers(path):
 def save_preset(model, preprocessor, directory):
     """A keras-hub preset folder of `model`, a backbone or a task with its head
     (`Backbone.from_preset` loads the backbone of either), plus the preprocessor that makes its
-    inputs from text."""
-    model.save_to_preset(str(directory))
+    inputs from text. An uncompiled copy is saved: keras-hub's task weights file would otherwise
+    hold the optimizer's state too, twice the model's size, which no `from_preset` reads."""
+    uncompiled = type(model).from_config(model.get_config())
+    uncompiled.set_weights(model.get_weights())
+    uncompiled.save_to_preset(str(directory))
     config = keras.layers.serialize(preprocessor)
     (pathlib.Path(directory) / PRESET_PREPROCESSOR).write_text(json.dumps(config, indent=1))
 
