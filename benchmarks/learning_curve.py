@@ -9,7 +9,7 @@ Each run trains by its model's own recipe on the first N reviews of IMDB's `trai
 split (25,000 reviews). A recipe with `min_steps` takes as many optimizer steps at every N. At
 25,000 (the whole split) a from-scratch run is the shipped preset's own run of that recipe and
 seed, reused rather than retrained. Runs finished in `--output-dir` are reused, so a stopped
-benchmark resumes. Results go to benchmarks/results/<machine>-<date>-learning-curve.json, .md and .png.
+benchmark resumes; `--finished-only` tabulates those alone, a point not run yet shown as "-". Results go to benchmarks/results/<machine>-<date>-learning-curve.json, .md and .png.
 """
 
 import argparse
@@ -44,13 +44,16 @@ def train_split(labels):
 
 def summary_of(model, init_from, labels, args):
     """The finished run of `model` on `labels` reviews: the shipped preset's for a from-scratch
-    run on the whole split, else the one in the output dir, trained first if absent."""
+    run on the whole split, else the one in the output dir, trained first if absent (None with
+    `--finished-only`)."""
     if labels == FULL_SPLIT and init_from is None:
         return json.loads((presets.preset_dir(model) / "summary.json").read_text())
     name = f"{model}-{'from-' + init_from if init_from else 'scratch'}-{labels}"
     model_dir = args.output_dir / name
     if (model_dir / "summary.json").exists():
         return json.loads((model_dir / "summary.json").read_text())
+    if args.finished_only:
+        return None
     return training.train(TrainConfig(model=model, data_dir=args.data_dir, model_dir=str(model_dir),
                                       train_split=train_split(labels), init_from=init_from, seed=args.seed))
 
@@ -78,8 +81,8 @@ def markdown(result):
         lines.append(f"| {labels:,} | " + " | ".join(cells) + " |")
     lines.append("")
     for labels, goal in TARGETS:
-        accuracies = {name: next((p["test_accuracy"] for p in row if p["labels"] == labels), None)
-                      for name, row in curves.items()}
+        accuracies = {name: next((p["test_accuracy"] for p in curves.get(name, ()) if p["labels"] == labels), None)
+                      for name in CURVES}
         if None in accuracies.values():
             lines.append(f"- {labels:,} labels ({goal}): not measured.")
             continue
@@ -113,6 +116,7 @@ def main(argv=None):
     parser.add_argument("--labels", type=int, nargs="+", default=list(LABELS), help="labelled reviews per point")
     parser.add_argument("--curves", nargs="+", choices=list(CURVES), default=list(CURVES))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--finished-only", action="store_true", help="tabulate the finished runs, train none")
     parser.add_argument("--output-dir", type=pathlib.Path, default=pathlib.Path("runs/learning_curve"))
     parser.add_argument("--results-dir", type=pathlib.Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
@@ -121,8 +125,8 @@ def main(argv=None):
               "labels": sorted(args.labels), "curves": {}}
     for name in args.curves:
         model, init_from = CURVES[name]
-        result["curves"][name] = [point(summary_of(model, init_from, labels, args), labels)
-                                  for labels in sorted(args.labels)]
+        summaries = {labels: summary_of(model, init_from, labels, args) for labels in sorted(args.labels)}
+        result["curves"][name] = [point(summary, labels) for labels, summary in summaries.items() if summary]
     result["benchmark_seconds"] = time.perf_counter() - started
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stem = unused_stem(args.results_dir, f"{machine_slug(result['machine'])}-{result['date']}-learning-curve")

@@ -136,6 +136,9 @@ def test_the_learning_curve_judges_its_targets_on_the_runs_it_names():
     assert any(line.startswith("- 2,500 labels") and "+12.00 points over scratch, +2.00 over ngram_text" in line
                for line in lines)
     assert any(line.startswith("- 25,000 labels") and "not measured" in line for line in lines)
+    only_ngram = {"labels": [2500], "curves": {"ngram_text": [point(2500, 0.80)]}}
+    assert "- 2,500 labels (fine-tuned at least 5 points over scratch, and above ngram_text): not measured." in (
+        benchmark.markdown(only_ngram).splitlines())
 
     summary = {"model": "bert_text", "test_metrics": {"accuracy": 0.8, "examples": 25000},
                "examples": {"train": 2250, "validation": 250}, "wall_time_seconds": 1.0}
