@@ -92,8 +92,10 @@ def test_layers_with_generated_names_match_by_class_and_order_and_a_new_class_co
         (["--model", "bert_text", "--init-from", "{tmp}/truncated"], "truncated holds a damaged run (model.keras: "),
         (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "hidden_dim=16"],
          "layers differ in shape: bert_backbone"),
-        (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "sequence_length=32"],
-         "its text preprocessing differs (sequence_length=16 there, 32 here)"),
+        (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "vocabulary_size=300"],
+         "its text preprocessing differs (vocabulary_size=200 there, 300 here)"),
+        (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "sequence_length=300"],
+         "layers differ in shape: bert_backbone"),  # beyond the source's 256 positions
         (["--model", "mnist_cnn", "--init-from", "{pretrained}"], "has text, unlike this model"),
         (["--model", "lstm_text", "--init-from", "{pretrained}"], "its text preprocessing differs (class='BertInputs'"),
     ],
