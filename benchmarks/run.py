@@ -129,7 +129,7 @@ def measure(name, recipe, strategy, args, seed=0, init_from=None):
     with strategy.scope():
         if ours:
             model = spec.builder(**{**model_args, **data_args})
-            optimizer = training.make_optimizer(spec, spec.learning_rate, epochs * steps)
+            optimizer = training.make_optimizer(spec, spec.learning_rate, spec.weight_decay, epochs * steps)
         else:
             model = reference.builder(**data_args)
             optimizer = reference.optimizer

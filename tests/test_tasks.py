@@ -121,7 +121,7 @@ def test_character_preprocessing_shifts_targets_by_one_and_round_trips_any_text(
 def test_the_learning_rate_warms_up_over_the_recipes_fraction_of_steps_then_decays_to_zero(name, peak_step):
     """mnist_cnn_fast's one-cycle schedule: a fifth of the steps up to its peak, then cosine down."""
     spec = zoo.get_model_spec(name)
-    config = training.make_optimizer(spec, spec.learning_rate, total_steps=1000).get_config()
+    config = training.make_optimizer(spec, spec.learning_rate, spec.weight_decay, total_steps=1000).get_config()
     schedule = keras.optimizers.schedules.deserialize(config["learning_rate"])
     rates = [float(schedule(step)) for step in (0, peak_step // 2, peak_step, 999)]
     assert rates[0] == 0 and rates[1] == pytest.approx(spec.learning_rate / 2, rel=1e-3)

@@ -20,7 +20,7 @@ import tensorflow_datasets as tfds
 import train
 import zoo
 from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
-from zoo import data, training
+from zoo import data, flags, training
 from zoo.tasks import get_task
 
 
@@ -349,10 +349,10 @@ def test_argparse_rejects_a_malformed_model_arg(capsys):
 
 
 def test_model_args_parse_as_python_literals():
-    assert train.parse_model_arg("num_layers=4") == ("num_layers", 4)
-    assert train.parse_model_arg("bidirectional=False") == ("bidirectional", False)
-    assert train.parse_model_arg("input_shape=(32, 32, 3)") == ("input_shape", (32, 32, 3))
-    assert train.parse_model_arg("name=plain text") == ("name", "plain text")
+    assert flags.parse_model_arg("num_layers=4") == ("num_layers", 4)
+    assert flags.parse_model_arg("bidirectional=False") == ("bidirectional", False)
+    assert flags.parse_model_arg("input_shape=(32, 32, 3)") == ("input_shape", (32, 32, 3))
+    assert flags.parse_model_arg("name=plain text") == ("name", "plain text")
 
 
 def test_list_shows_name_modality_task_dataset_and_parameters(capsys, tmp_path, monkeypatch):

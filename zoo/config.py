@@ -12,6 +12,8 @@ DEFAULT_EXPORT_DIR = "saved_models"
 DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's
 DEFAULT_DISTILLATION_WEIGHT = 0.5  # keras.distillation.Distiller's (its student_loss_weight 0.5)
 DEFAULT_CLUSTER_TIMEOUT = 600  # seconds a worker waits for the others of its cluster to start
+TUNERS = ("random", "bayesian", "hyperband")  # KerasTuner's oracles, for zoo.tune
+DEFAULT_MAX_TRIALS = 10
 CHECKPOINTS = {"last": "model.keras", "best": "checkpoints/best.keras"}  # in a run dir, raw inputs in both
 
 
@@ -26,6 +28,7 @@ class TrainConfig:
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    weight_decay: float | None = None
     seed: int = 0
     steps_per_epoch: int | None = None
     max_steps: int | None = None
@@ -40,6 +43,7 @@ class TrainConfig:
     distillation_weight: float | None = None  # None: the distillation default
     train_split: str | None = None  # a TFDS split string; None: the recipe's
     test_split: str | None = None  # a TFDS split string; None: the recipe's
+    evaluate_test: bool = True  # False: the test split is never read (a tuning trial's, see zoo.tune)
     unlabelled_split: str | None = None  # examples the teacher labels for distillation
     csv_columns: str | None = None  # own data: "INPUT,LABEL" columns of a CSV file
     validation_fraction: float | None = None  # own data without a validation/ folder
@@ -50,3 +54,23 @@ class TrainConfig:
 def default_model_dir(model_name):
     """Where a run of `model_name` writes when no model dir is given."""
     return pathlib.Path("runs") / model_name
+
+
+@dataclasses.dataclass
+class TuneConfig:
+    """A hyperparameter search (`zoo.tuning.search`): every trial runs `base` with the values
+    KerasTuner picks from the model's search space, narrowed by `hp` ('NAME=VALUE' fixes a
+    dimension, 'NAME=LOW:HIGH' a range, 'NAME=A,B' choices). No new trial starts after
+    `budget_minutes` of trials; `tune_dir` is KerasTuner's project folder."""
+
+    base: TrainConfig
+    tuner: str = "random"
+    max_trials: int | None = DEFAULT_MAX_TRIALS
+    budget_minutes: float | None = None
+    hp: tuple = ()
+    tune_dir: str | None = None
+
+
+def default_tune_dir(model_name):
+    """Where a search over `model_name` writes when no tune dir is given."""
+    return pathlib.Path("tuning") / model_name

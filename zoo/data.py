@@ -34,19 +34,20 @@ class Datasets:
     None for images, whose rescaling is inside the model); it travels with the saved model.
     `examples` counts each split's examples, so that evaluations can be checked against it.
     `raw_test` is the test split's (raw input, label) examples, unbatched: what a model with
-    its preprocessor inside is evaluated on (`zoo.evaluate`); `test_split` names it.
+    its preprocessor inside is evaluated on (`zoo.evaluate`); `test_split` names it. `test` and
+    `raw_test` are None when no test split was asked for (a tuning trial's, see `zoo.tune`).
     """
 
     name: str
     train: tf.data.Dataset
     validation: tf.data.Dataset
-    test: tf.data.Dataset
+    test: tf.data.Dataset | None
     class_names: list
     input_shape: tuple
     preprocessor: keras.layers.Layer | None
     examples: dict
-    raw_test: tf.data.Dataset
-    test_split: str = "test"
+    raw_test: tf.data.Dataset | None
+    test_split: str | None = "test"
 
 
 def load(
@@ -74,7 +75,8 @@ def load(
     Every split is held in memory, read whole once up front (see `_in_memory`). The training
     split is shuffled with a seeded buffer and batched with `batch_size` (global, remainder
     dropped); validation is `validation_split`, else the dataset's own, else the last 10% of
-    the training split (TFDS split strings: "unsupervised[:90%]+train" works). A text
+    the training split (TFDS split strings: "unsupervised[:90%]+train" works); a `test_split` of
+    None leaves the test split unread (own data's test examples are set apart, never read). A text
     `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split,
     unless `adapt` is False: a pretrained model's comes with the vocabulary it learnt; it maps
     the batches unless `apply_preprocessor` is False (a model that takes raw inputs).
@@ -87,6 +89,8 @@ def load(
             raise UserError("--unlabelled-split names a split of a TFDS dataset; your own data has none")
         opened, class_names = own_data.read(name, modality, seed=seed, input_shape=input_shape, **own)
         input_shape = input_shape if modality == "image" else ()
+        if test_split is None:
+            opened.pop("test")
     else:
         opened, class_names, input_shape = _tfds_splits(
             name, modality, data_dir, seed, download, [train_split, validation_split, test_split, unlabelled_split]
@@ -126,13 +130,13 @@ def load(
         name=name,
         train=batches(raw["train"], training=True),
         validation=batches(raw["validation"], training=False),
-        test=batches(raw["test"], training=False),
+        test=batches(raw["test"], training=False) if "test" in raw else None,
         class_names=list(class_names),
         input_shape=tuple(input_shape),
         preprocessor=preprocessor,
         examples=examples,
-        raw_test=raw["test"],
-        test_split="test" if own is not None else test_split,
+        raw_test=raw.get("test"),
+        test_split="test" if own is not None and test_split is not None else test_split,
     )
 
 
@@ -145,6 +149,8 @@ def _tfds_splits(name, modality, data_dir, seed, download, split_names):
     input_key, label_key = builder.info.supervised_keys
     train_split, validation_split, test_split, unlabelled_split = split_names
     splits = _splits(builder, train_split, validation_split, test_split)
+    if test_split is None:
+        splits.pop("test")
     if unlabelled_split:
         splits["unlabelled"] = unlabelled_split
     opened = {role: _read(builder, split, shuffle=role == "train", seed=seed) for role, split in splits.items()}

@@ -131,7 +131,7 @@ def confusion_figure_inches(classes):
 
 def plot_confusion_matrix(confusion, class_names, path):
     """The confusion matrix as a PNG heat map with its counts; rows true, columns predicted."""
-    pyplot = _pyplot()
+    pyplot = headless_pyplot()
     side = confusion_figure_inches(len(class_names))
     figure, axes = pyplot.subplots(figsize=(side, side), dpi=DPI)
     axes.imshow(confusion, cmap="Blues")
@@ -148,7 +148,7 @@ def plot_confusion_matrix(confusion, class_names, path):
     pyplot.close(figure)
 
 
-def _pyplot():
+def headless_pyplot():
     """matplotlib's pyplot drawing to files, with no display needed."""
     import matplotlib
 
@@ -183,7 +183,7 @@ def write_mistakes(inputs, labels, probabilities, class_names, output_dir):
 
 def plot_mistakes(images, rows, path):
     """A grid of the mistaken images, each titled with its label, the prediction and its confidence."""
-    pyplot = _pyplot()
+    pyplot = headless_pyplot()
     columns = 4
     grid_rows = max(1, -(-len(rows) // columns))
     figure, axes = pyplot.subplots(grid_rows, columns, figsize=(2 * columns, 2.3 * grid_rows), squeeze=False)

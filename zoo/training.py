@@ -83,7 +83,7 @@ def train(config, callbacks=()):
 
         with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
             earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
-            _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+            write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
             throughput = ThroughputMeter(batch_size)
             try:
                 history = trainer.fit(
@@ -106,7 +106,7 @@ def train(config, callbacks=()):
                     task.report(saved, datasets, output_dir)
             finally:
                 wall_time = earlier_seconds + time.perf_counter() - started
-                _write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
+                write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
 
             summary = {
                 "model": spec.name,
@@ -133,10 +133,11 @@ def train(config, callbacks=()):
                 "train_examples_per_second": throughput.examples_per_second(),
                 "wall_time_seconds": wall_time,
             }
-            _write_json(output_dir / "summary.json", summary)
+            write_json(output_dir / "summary.json", summary)
         # Only now is the run safe: until summary.json exists, a rerun resumes from this backup.
         shutil.rmtree(backup_dir, ignore_errors=True)
-    print(f"Test metrics: {_format(test_metrics)}; model and summary.json in {model_dir}")
+    tested = f"Test metrics: {_format(test_metrics)}" if test_metrics else "Test split not read"
+    print(f"{tested}; model and summary.json in {model_dir}")
     return summary
 
 
@@ -150,7 +151,6 @@ def hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_arg
         "optimizer": spec.optimizer,
         "learning_rate_schedule": spec.learning_rate_schedule,
         "warmup_fraction": spec.warmup_fraction,
-        "weight_decay": spec.weight_decay,
         "model_args": model_args,
     }
 
@@ -190,7 +190,7 @@ def run_settings(spec, config, task):
         "own_data": own,
         "model_args": spec.resolve_args(**config.model_args),
         **{name: getattr(spec, name) if getattr(config, name) is None else getattr(config, name)
-           for name in ("epochs", "batch_size", "learning_rate", "train_split", "test_split")},
+           for name in ("epochs", "batch_size", "learning_rate", "weight_decay", "train_split", "test_split")},
         "seed": config.seed,
         "steps_per_epoch": config.steps_per_epoch,
         "max_steps": config.max_steps,
@@ -198,10 +198,14 @@ def run_settings(spec, config, task):
         "init_from": config.init_from and str(config.init_from),
         **task.settings(),
     }
+    if not config.evaluate_test:
+        settings["test_split"] = None  # never read: see `zoo.data.load`
     for name in ("epochs", "batch_size", "learning_rate", "steps_per_epoch", "max_steps"):
         value = settings[name]
         if value is not None and not (math.isfinite(value) and value > 0):
             raise UserError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+    if not (math.isfinite(settings["weight_decay"]) and settings["weight_decay"] >= 0):
+        raise UserError(f"--weight-decay must be zero or a positive number, got {settings['weight_decay']}")
     if not 0 <= config.seed <= MAX_SEED:
         raise UserError(f"--seed must be between 0 and {MAX_SEED:,}, got {config.seed}")
     if config.mixed_precision not in PRECISIONS:
@@ -259,7 +263,7 @@ def check_model_dir(model_dir, settings, backup_dir):
         run = json.loads((model_dir / RUN_FILE).read_text())
     except (OSError, ValueError):
         run = {"settings": settings, "wall_time_seconds": 0.0}
-    differences = _differences(run["settings"], settings)
+    differences = setting_differences(run["settings"], settings)
     if differences:
         raise UserError(
             f"{model_dir} holds an interrupted run with other settings ({'; '.join(differences)}): "
@@ -268,13 +272,13 @@ def check_model_dir(model_dir, settings, backup_dir):
     return run
 
 
-def _differences(before, now, prefix=""):
+def setting_differences(before, now, prefix=""):
     """'name: before -> now' for each setting that differs, nested dicts flattened."""
     differences = []
     for name in sorted(set(before) | set(now)):
         old, new = before.get(name), now.get(name)
         if isinstance(old, dict) and isinstance(new, dict):
-            differences += _differences(old, new, prefix=f"{prefix}{name}.")
+            differences += setting_differences(old, new, prefix=f"{prefix}{name}.")
         elif old != new:
             differences.append(f"{prefix}{name}: {old!r} -> {new!r}")
     return differences
@@ -306,7 +310,8 @@ def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_
         with strategy.scope():
             model = spec.build(**model_args)
             trainer = task.training_model(model, datasets)
-            task.compile(trainer, make_optimizer(spec, settings["learning_rate"], total_steps), jit_compile)
+            optimizer = make_optimizer(spec, settings["learning_rate"], settings["weight_decay"], total_steps)
+            task.compile(trainer, optimizer, jit_compile)
             saved_model = task.saved_model(trainer, datasets)
     finally:
         keras.config.set_dtype_policy(previous_policy)
@@ -364,7 +369,7 @@ def check_converged(history, learning_rate, output_dir, backup_dir):
     if losses and not math.isfinite(losses[-1]):
         shutil.rmtree(backup_dir, ignore_errors=True)
         (output_dir / CHECKPOINTS["best"]).unlink(missing_ok=True)
-        raise UserError(
+        raise TrainingDiverged(
             f"training diverged: the loss became {losses[-1]} in epoch {len(losses)}, so no model "
             f"or summary was saved; try a lower --learning-rate than {learning_rate}"
         )
@@ -427,7 +432,7 @@ def use_xla(requested, recipe, strategy):
     return recipe and not several_cpus
 
 
-def make_optimizer(spec, learning_rate, total_steps):
+def make_optimizer(spec, learning_rate, weight_decay, total_steps):
     """The spec's optimizer; a cosine schedule warms up linearly over the spec's warm-up fraction
     of the steps, then decays to zero (a one-cycle schedule, when the fraction is large)."""
     if spec.learning_rate_schedule == "cosine":
@@ -441,9 +446,13 @@ def make_optimizer(spec, learning_rate, total_steps):
     return keras.optimizers.get(
         {
             "class_name": spec.optimizer,
-            "config": {"learning_rate": learning_rate, "weight_decay": spec.weight_decay or None},
+            "config": {"learning_rate": learning_rate, "weight_decay": weight_decay or None},
         }
     )
+
+
+class TrainingDiverged(UserError):
+    """A run whose loss became NaN or infinite: its settings, not its input, are at fault."""
 
 
 class ThroughputMeter(keras.callbacks.Callback):
@@ -525,7 +534,7 @@ def _policy(mixed_precision):
     return "float32" if mixed_precision == "off" else mixed_precision
 
 
-def _write_json(path, value):
+def write_json(path, value):
     """Writes `value` as strict JSON (a NaN is an error, not an invalid file), atomically."""
     staging = path.with_name(f".{path.name}.partial")
     staging.write_text(json.dumps(value, indent=2, default=_to_json, allow_nan=False))

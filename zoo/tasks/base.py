@@ -11,10 +11,12 @@ class Task:
     """The interface `zoo.training.train` drives; subclasses fill in what differs.
 
     `monitor` is the validation metric that picks the best checkpoint (higher is better).
+    `search_space` holds the task's own dimensions for `zoo.tune`, added to the model's.
     """
 
     monitor = None
     exportable = True  # whether `zoo.export` serves the model; pretraining runs are not served
+    search_space = {}
 
     def load_data(self, spec, settings, config, preprocessor=None, **options):
         """The run's `zoo.data.Datasets`, batched as (preprocessed inputs, labels). The text
@@ -71,20 +73,25 @@ class Task:
     def report(self, saved_model, datasets, model_dir):
         """Writes the evaluation report of `saved_model` (what `save` returned) on the whole test
         split into `model_dir` (`zoo.evaluate`): a classifier's per-class scores, confusion matrix
-        and mistakes; nothing for the other tasks."""
+        and mistakes; nothing for the other tasks, or without a test split."""
 
     def summary(self, datasets):
         """The task's own fields in summary.json."""
         return {}
 
     def evaluate(self, model, history, datasets):
-        """The last validation metrics and the test metrics, each checked to cover its split."""
+        """The last validation metrics and the test metrics (None without a test split), each
+        checked to cover its split."""
         validation_metrics = {
             name.removeprefix("val_"): values[-1]
             for name, values in history.history.items() if name.startswith("val_")
         }
-        test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
+        test_metrics = None
+        if datasets.test is not None:
+            test_metrics = model.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
         for split, metrics in (("validation", validation_metrics), ("test", test_metrics)):
+            if metrics is None:
+                continue
             if metrics["examples"] != datasets.examples[split]:
                 raise RuntimeError(
                     f"the {split} metrics cover {metrics['examples']} of its "

@@ -23,7 +23,7 @@ class CausalLM(Task):
         datasets = super().load_data(spec, settings, config, preprocessor)
         unlabelled = {
             split: getattr(datasets, split).map(lambda packed, labels: packed, num_parallel_calls=tf.data.AUTOTUNE)
-            for split in ("train", "validation", "test")
+            for split in ("train", "validation", "test") if getattr(datasets, split) is not None
         }
         return dataclasses.replace(datasets, **unlabelled)
 
@@ -73,7 +73,7 @@ class CausalLM(Task):
         """The base metrics, and bits per character: each token is one character (or the end
         of a text), so they are the perplexity's base-2 logarithm."""
         validation_metrics, test_metrics = super().evaluate(model, history, datasets)
-        for metrics in (validation_metrics, test_metrics):
+        for metrics in filter(None, (validation_metrics, test_metrics)):
             metrics["bits_per_character"] = math.log2(metrics["perplexity"])
         return validation_metrics, test_metrics
 

@@ -38,6 +38,8 @@ class Classification(Task):
         return serving_archive(model, serving_input, summary["class_names"])
 
     def report(self, saved_model, datasets, model_dir):
+        if datasets.raw_test is None:
+            return
         evaluate.write_report(evaluate.keras_predict(saved_model), datasets.raw_test, datasets.class_names, model_dir,
                               f"the {datasets.test_split} split of {datasets.name}")
 

@@ -20,6 +20,7 @@ from zoo import data, presets, saving
 from zoo.config import DEFAULT_DISTILLATION_WEIGHT, DEFAULT_TEMPERATURE
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
+from zoo.search_space import Float
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 SMALLEST_PROBABILITY = float(np.finfo("float32").tiny)  # keeps log p finite, and its gradient
@@ -31,6 +32,7 @@ class Distillation(Task):
     labels' loss getting the rest."""
 
     monitor = "val_accuracy"
+    search_space = {"temperature": Float(1.0, 10.0, log=True), "distillation_weight": Float(0.1, 0.9)}
 
     def __init__(self, student_task, teacher, temperature=None, distillation_weight=None, unlabelled_split=None):
         self.student_task = student_task
@@ -91,14 +93,15 @@ class Distillation(Task):
         with model.distribute_strategy.scope():
             for classifier in (self.student, self.teacher):
                 self.student_task.compile(classifier, keras.optimizers.SGD())  # never stepped
-        print(f"Evaluating the teacher, {self.teacher_path}")
-        self.teacher_metrics = self.teacher.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
-        self.teacher_metrics["examples"] = int(self.teacher_metrics["examples"])
-        if self.teacher_metrics["examples"] != datasets.examples["test"]:
-            raise RuntimeError(
-                f"the teacher's test metrics cover {self.teacher_metrics['examples']} of its "
-                f"{datasets.examples['test']} examples"
-            )
+        if datasets.test is not None:
+            print(f"Evaluating the teacher, {self.teacher_path}")
+            self.teacher_metrics = self.teacher.evaluate(datasets.test, return_dict=True, verbose=progress_verbosity())
+            self.teacher_metrics["examples"] = int(self.teacher_metrics["examples"])
+            if self.teacher_metrics["examples"] != datasets.examples["test"]:
+                raise RuntimeError(
+                    f"the teacher's test metrics cover {self.teacher_metrics['examples']} of its "
+                    f"{datasets.examples['test']} examples"
+                )
         return super().evaluate(self.student, history, datasets)
 
     def saved_model(self, model, datasets):

@@ -26,7 +26,7 @@ class MaskedLM(Task):
         masked = {
             split: getattr(datasets, split).map(lambda inputs, labels: masked_batch(masker, inputs),
                                                 num_parallel_calls=tf.data.AUTOTUNE)
-            for split in ("train", "validation", "test")
+            for split in ("train", "validation", "test") if getattr(datasets, split) is not None
         }
         return dataclasses.replace(datasets, **masked)
 
