@@ -18,8 +18,12 @@ setup(
         "tensorboard",
         # Protos for TF Serving's warm-up requests and models.config.
         "tensorflow-serving-api",
-        # The evaluation report's confusion matrix and mistakes (zoo.evaluate).
+        # The evaluation report's confusion matrix and mistakes (zoo.evaluate), zoo.tune's plot.
         "matplotlib",
+        # zoo.tune's search; its Bayesian optimization needs scikit-learn and scipy.
+        "keras-tuner>=1.4.7",
+        "scikit-learn",
+        "scipy",
     ],
     extras_require={
         "test": ["pytest", "psutil"],

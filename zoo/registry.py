@@ -13,6 +13,7 @@ import re
 from typing import Callable
 
 from zoo.errors import UserError
+from zoo.search_space import TRAINING_SETTINGS
 
 MODALITIES = ("image", "text")
 TASKS = ("classification", "masked_lm", "causal_lm")  # each is a module under zoo/tasks/
@@ -38,6 +39,8 @@ class ModelSpec:
     `preprocessor`, for text models, makes the unadapted layer that turns raw strings into the
     builder's inputs, from the builder's arguments of the same names. `preset_files` makes the
     model ship trained weights (`zoo.presets`): each file the preset loads from, with its SHA-256.
+    `search_space` is what `zoo.tune` searches: builder arguments and training settings
+    (`zoo.search_space.TRAINING_SETTINGS`), each a `zoo.search_space` dimension.
     """
 
     name: str
@@ -60,6 +63,7 @@ class ModelSpec:
     validation_split: str | None = None  # None: the dataset's own, else the end of train_split
     test_split: str = "test"
     preset_files: dict | None = None  # the shipped preset's files (presets/NAME/) and their SHA-256
+    search_space: dict | None = None  # dimension name -> zoo.search_space.Float, Int or Choice
 
     @property
     def description(self):
@@ -134,6 +138,10 @@ def register_model(name, **metadata):
         ]:
             if getattr(spec, field) not in allowed:
                 raise ValueError(f"model {name!r}: {field} must be one of {allowed}")
+        unknown = set(spec.search_space or ()) - set(spec.default_args()) - set(TRAINING_SETTINGS)
+        if unknown:
+            raise ValueError(f"model {name!r}: search_space names neither a builder argument nor a "
+                             f"training setting: {', '.join(sorted(unknown))}")
         _registry[name] = spec
         return builder
 

@@ -4,6 +4,7 @@ import keras_hub
 
 from zoo.models import text_preprocessing
 from zoo.registry import register_model
+from zoo.search_space import Choice, Float
 
 POSITIONS = 256  # every encoder's position table: texts packed shorter (pretraining at 128) still fit `bert_text`
 
@@ -36,6 +37,12 @@ def bert_backbone(vocabulary_size, sequence_length, num_layers, num_heads, hidde
     optimizer="adamw",
     learning_rate=2e-4,
     weight_decay=1e-2,
+    search_space={
+        "learning_rate": Float(5e-5, 1e-3, log=True),
+        "weight_decay": Float(1e-3, 1e-1, log=True),
+        "batch_size": Choice((16, 32, 64)),
+        "dropout": Float(0.0, 0.3),
+    },
     preset_files={  # presets/bert_text/, made by benchmarks/publish_presets.py
         "model.keras": "d0fb4ab5f2f0a1da9ed0fbade6b3dcf0c1ad5685e3c7b792a1a112ddd98df1db",
         "summary.json": "32b32052e727ae7635c5d085d238fd1938417f01a03b43fe0c146cf384f2f71b",

@@ -4,7 +4,16 @@ import keras
 from keras import layers
 
 from zoo.registry import register_model
+from zoo.search_space import Choice, Float
 
+# The recipe's optimizer and regularisation (dropout, weight decay, random shifts), for zoo.tune.
+MNIST_SEARCH_SPACE = {
+    "learning_rate": Float(1e-3, 1e-2, log=True),
+    "weight_decay": Float(1e-5, 1e-2, log=True),
+    "batch_size": Choice((64, 128, 256)),
+    "dropout": Float(0.0, 0.5),
+    "max_shift": Float(0.0, 0.15),
+}
 MNIST_RECIPE = dict(
     modality="image",
     dataset="mnist",
@@ -14,12 +23,13 @@ MNIST_RECIPE = dict(
     optimizer="adamw",
     learning_rate=3e-3,
     weight_decay=1e-4,
+    search_space=MNIST_SEARCH_SPACE,
 )
 
 
 @register_model(
     "mnist_cnn",
-    **MNIST_RECIPE,
+    **{**MNIST_RECIPE, "search_space": {**MNIST_SEARCH_SPACE, "filters": Choice((16, 24, 32))}},
     preset_files={  # presets/mnist_cnn/, made by benchmarks/publish_presets.py
         "model.keras": "47173adfe5acd4075ea40165fb74be060d9f21679576b327892a44b56ac775a4",
         "summary.json": "0f085f70543a097d782eb73437c95c5eb1a591379b8617a24d16fca01fef0321",

@@ -6,6 +6,7 @@ from keras import layers
 from zoo.models import text_preprocessing
 from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
+from zoo.search_space import Choice, Float
 
 
 @register_model(
@@ -18,6 +19,12 @@ from zoo.registry import register_model
     batch_size=64,
     min_steps=351,  # one epoch of IMDB's 22,500 training reviews: small datasets train as long
     learning_rate=2e-3,
+    search_space={
+        "learning_rate": Float(5e-4, 5e-3, log=True),
+        "weight_decay": Float(1e-4, 1e-1, log=True),
+        "dropout": Float(0.0, 0.5),
+        "units": Choice((32, 64, 128)),
+    },
     preset_files={  # presets/lstm_text/, made by benchmarks/publish_presets.py
         "model.keras": "cac73f394e6071e7c8eeb3053fecafcf0e1c1f1afdb5348af40c3e890ab1859d",
         "summary.json": "aa8582878945784efa79ebec944612dbbbeae592fdb656b17856d26e47e56bc2",

@@ -5,6 +5,7 @@ from keras import layers
 
 from zoo.models import text_preprocessing
 from zoo.registry import register_model
+from zoo.search_space import Choice, Float
 
 
 @register_model(
@@ -19,6 +20,13 @@ from zoo.registry import register_model
     optimizer="adamw",
     learning_rate=1e-3,
     weight_decay=1e-2,
+    search_space={
+        "learning_rate": Float(3e-4, 1e-2, log=True),
+        "weight_decay": Float(1e-4, 1e-1, log=True),
+        "batch_size": Choice((64, 128, 256)),
+        "ngrams": Choice((1, 2, 3)),
+        "vocabulary_size": Choice((50_000, 100_000, 200_000)),
+    },
     preset_files={  # presets/ngram_text/, made by benchmarks/publish_presets.py
         "model.keras": "f7bc63c72807396dd58142814b64524f33eada344938301d600c8691cb3e7ced",
         "summary.json": "9aa9c7e3a6005982fcf2ec8cf3a1c9c40ce0fbe2856a96470c47b587ea1ecbac",

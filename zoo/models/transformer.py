@@ -7,6 +7,7 @@ from keras import layers
 from zoo.models import text_preprocessing
 from zoo.models.text_embedding import embed_tokens
 from zoo.registry import register_model
+from zoo.search_space import Choice, Float
 
 
 @register_model(
@@ -21,6 +22,13 @@ from zoo.registry import register_model
     optimizer="adamw",
     learning_rate=2e-3,
     weight_decay=1e-2,
+    search_space={
+        "learning_rate": Float(5e-4, 5e-3, log=True),
+        "weight_decay": Float(1e-3, 1e-1, log=True),
+        "dropout": Float(0.0, 0.3),
+        "embedding_dim": Choice((32, 64)),
+        "num_layers": Choice((1, 2)),
+    },
     preset_files={  # presets/transformer_text/, made by benchmarks/publish_presets.py
         "model.keras": "48f2041956547c87e9307876255da8a4f2bfbe538516777da9e9e0d11fe9ec86",
         "summary.json": "24603b08eed03af1c61614b3643f172b9b8cb0c9887314f71d2caa5d1e3e06e8",
