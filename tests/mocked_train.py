@@ -1,11 +1,13 @@
-"""Runs train.py under tfds.testing.mock_data, for end-to-end runs that need no real data.
+"""Runs train.py (or `--tune`: python -m zoo.tune) under tfds.testing.mock_data, for end-to-end
+runs that need no real data.
 
     python tests/mocked_train.py [--logical-cpus N] [--examples N] [--weights-digest]
-        [--die-at-step N] [--die-after-fit] -- TRAIN_ARGS...
+        [--die-at-step N] [--die-after-fit] [--die-in-run N] [--tune] -- TRAIN_ARGS...
 
 `--weights-digest` prints a digest of the model's trainable weights when training ends (to
 compare workers), and of all its variables when it is evaluated on the test split; `--die-at-step` makes the
-process SIGKILL itself after that many steps in all, `--die-after-fit` once `fit` has ended.
+process SIGKILL itself after that many steps in all, `--die-after-fit` once `fit` has ended, in
+the `--die-in-run`th training run of the process (default: the first; a search runs several).
 """
 
 import argparse
@@ -61,6 +63,8 @@ def main():
     parser.add_argument("--weights-digest", action="store_true")
     parser.add_argument("--die-at-step", type=int)
     parser.add_argument("--die-after-fit", action="store_true")
+    parser.add_argument("--die-in-run", type=int, default=1)
+    parser.add_argument("--tune", action="store_true")
     parser.add_argument("train_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.logical_cpus > 1:
@@ -69,20 +73,26 @@ def main():
             [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus,
         )
     import train
-    from zoo import training
+    from zoo import training, tune
 
     extra = [WeightsDigest()] if args.weights_digest else []
     if args.weights_digest:
         from zoo.tasks.base import Task
 
         print_digest_of_the_evaluated_model(Task)
-    extra += [DieAtStep(args.die_at_step)] if args.die_at_step else []
-    extra += [DieAfterFit()] if args.die_after_fit else []
-    if extra:
-        train_with_callbacks = training.train
-        training.train = lambda config, callbacks=(): train_with_callbacks(config, [*callbacks, *extra])
+    deaths = [DieAtStep(args.die_at_step)] if args.die_at_step else []
+    deaths += [DieAfterFit()] if args.die_after_fit else []
+    if extra or deaths:
+        train_with_callbacks, runs = training.train, []
+
+        def train_with_extra_callbacks(config, callbacks=()):
+            runs.append(config)
+            dying = deaths if len(runs) == args.die_in_run else []
+            return train_with_callbacks(config, [*callbacks, *extra, *dying])
+
+        training.train = train_with_extra_callbacks
     with tfds.testing.mock_data(num_examples=args.examples):
-        return train.main([arg for arg in args.train_args if arg != "--"])
+        return (tune if args.tune else train).main([arg for arg in args.train_args if arg != "--"])
 
 
 if __name__ == "__main__":
