@@ -12,10 +12,10 @@ import pytest
 import train
 import zoo
 from conftest import REPO_ROOT
-from zoo import evaluate, export, own_data, predict
+from zoo import evaluate, export, own_data, predict, tune
 
 README = (REPO_ROOT / "README.md").read_text()
-COMMAND_LINE_MODULES = {"zoo.evaluate": evaluate, "zoo.export": export, "zoo.predict": predict}
+COMMAND_LINE_MODULES = {"zoo.evaluate": evaluate, "zoo.export": export, "zoo.predict": predict, "zoo.tune": tune}
 USERS_OWN = ("path/to/", "reviews.csv", "other_reviews.csv", "digit.png")  # the reader's files, not ours
 
 
@@ -46,7 +46,7 @@ MODULE_COMMANDS = [command[1:] for command in readme_commands() if command[:2] =
 
 def test_the_readme_has_commands_of_each_kind():
     assert len(TRAIN_COMMANDS) >= 10 and {command[0] for command in MODULE_COMMANDS} == {
-        "zoo.evaluate", "zoo.export", "zoo.predict", "zoo.generate"}
+        "zoo.evaluate", "zoo.export", "zoo.predict", "zoo.generate", "zoo.tune"}
 
 
 def check_tfds_data(dataset, data_dir, download):
@@ -86,6 +86,10 @@ def test_each_zoo_command_parses_and_finds_its_data_as_written(argv):
     args = COMMAND_LINE_MODULES[module].parse_args(argv)
     if module == "zoo.evaluate" and not (args.dataset and own_data.is_path(args.dataset)):
         check_tfds_data("mnist" if "mnist" in args.model_dir else "imdb_reviews", args.data_dir, download=False)
+    if module == "zoo.tune":
+        spec = zoo.get_model_spec(args.model)
+        assert spec.search_space, f"{args.model} has no search space"
+        check_tfds_data(args.dataset or spec.dataset, args.data_dir, args.download)
 
 
 def test_readme_table_lists_every_registered_model():
@@ -112,7 +116,7 @@ def test_the_parameter_counts_in_the_readme_tables_are_the_registered_models():
         assert int(parameters.replace(",", "")) == counts[name], f"the README's {name} row: re-run its benchmark"
 
 
-@pytest.mark.parametrize("module", ["zoo.export", "zoo.evaluate", "zoo.predict", "zoo.generate"])
+@pytest.mark.parametrize("module", ["zoo.export", "zoo.evaluate", "zoo.predict", "zoo.generate", "zoo.tune"])
 def test_command_line_help_answers_without_importing_tensorflow(module):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", module, "--help"], cwd=REPO_ROOT,
                             capture_output=True, text=True)
