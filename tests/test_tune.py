@@ -128,7 +128,7 @@ def test_a_search_killed_mid_trial_resumes_without_repeating_finished_trials(tmp
 
 
 def test_no_trial_starts_once_the_budget_is_spent(tmp_path, capsys):
-    assert run_search(tmp_path / "search", "--max-trials", "5", "--budget-minutes", "0.001") == 0
+    assert run_search(tmp_path / "search", "--tuner", "bayesian", "--max-trials", "5", "--budget-minutes", "0.001") == 0
     assert len(results(tmp_path / "search")) == 1
     assert "The budget of 0.001 minutes is spent: no more trials" in capsys.readouterr().out
 
