@@ -24,6 +24,11 @@ setup(
         "keras-tuner>=1.4.7",
         "scikit-learn",
         "scipy",
+        # zoo.export --format litert and onnx (zoo.edge_export), and their runtimes (zoo.edge_predict).
+        "ai-edge-litert",
+        "tf2onnx",
+        "onnx",
+        "onnxruntime",
     ],
     extras_require={
         "test": ["pytest", "psutil"],

@@ -9,6 +9,9 @@ import pathlib
 STRATEGIES = ("auto", "mirrored", "one_device", "multi_worker")
 PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DEFAULT_EXPORT_DIR = "saved_models"
+DEFAULT_EDGE_EXPORT_DIR = "edge_models"  # LiteRT and ONNX exports (zoo.edge_export)
+EXPORT_FORMATS = ("saved_model", "litert", "onnx")
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")  # LiteRT's
 DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's
 DEFAULT_DISTILLATION_WEIGHT = 0.5  # keras.distillation.Distiller's (its student_loss_weight 0.5)
 DEFAULT_CLUSTER_TIMEOUT = 600  # seconds a worker waits for the others of its cluster to start

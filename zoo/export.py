@@ -1,7 +1,10 @@
-"""Export a trained model dir as a SavedModel that TensorFlow Serving loads as it is.
+"""Export a trained model dir as a SavedModel that TensorFlow Serving loads as it is, or a
+classifier as LiteRT or ONNX for phones and edge devices (see zoo.edge_export).
 
     python -m zoo.export --model-dir runs/mnist_cnn [--export-dir saved_models] [--name NAME] [--checkpoint best]
     python -m zoo.export --model-dir mnist_cnn   # the shipped preset
+    python -m zoo.export --model-dir mnist_cnn --format litert --quantize int8 --data-dir DIR  # edge_models/mnist_cnn/litert-int8
+    python -m zoo.export --model-dir ngram_text --format onnx   # token ids in; tokenizer.py beside it
 
 Layout: `EXPORT_DIR/NAME/VERSION/` with integer versions, each written in a hidden staging
 folder and renamed into place when complete, so Serving never sees a partial version; and
@@ -13,16 +16,23 @@ on, its class names: what `zoo.evaluate` needs to check the export).
 import argparse
 import sys
 
-from zoo.config import CHECKPOINTS, DEFAULT_EXPORT_DIR
+from zoo.config import CHECKPOINTS, DEFAULT_EDGE_EXPORT_DIR, DEFAULT_EXPORT_DIR, EXPORT_FORMATS, QUANTIZATIONS
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Export a trained model dir for TF Serving.")
     parser.add_argument("--model-dir", required=True, help="a finished train.py run, or a preset's name")
-    parser.add_argument("--export-dir", default=DEFAULT_EXPORT_DIR, help="root of the exported models")
+    parser.add_argument("--export-dir", help=f"root of the exported models (default: {DEFAULT_EXPORT_DIR}, "
+                                             f"and {DEFAULT_EDGE_EXPORT_DIR} for LiteRT and ONNX)")
     parser.add_argument("--name", help="model name under the export dir (default: the model's)")
     parser.add_argument("--checkpoint", choices=tuple(CHECKPOINTS), default="last",
                         help="the run's final model, or its best-validation checkpoint")
+    parser.add_argument("--format", choices=EXPORT_FORMATS, default="saved_model",
+                        help="TF Serving's SavedModel, LiteRT (TFLite) or ONNX (default: %(default)s)")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                        help="LiteRT's: float16 or dynamic-range weights, or full-integer int8 "
+                             "(calibrated on the training split: needs its data)")
+    parser.add_argument("--data-dir", help="TFDS data dir of the run's training split, for --quantize int8")
     return parser.parse_args(argv)
 
 
@@ -194,10 +204,31 @@ def write_models_config(export_dir, base_path=SERVING_BASE_PATH):
     staging.replace(export_dir / "models.config")
 
 
+def export_edge(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpoint="last", format="litert",
+                quantize="none", data_dir=None):
+    """Exports the finished classifier run in `model_dir`, or the preset of that name, as LiteRT
+    or ONNX (`zoo.edge_export`); returns the folder written."""
+    from zoo import edge_export
+
+    if name is not None and not NAME_PATTERN.match(name):
+        raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
+    summary, model = load_run(presets.resolve(model_dir), checkpoint)
+    edge_export.check_format(format, quantize, summary)
+    return edge_export.export(model, {**summary, "checkpoint": checkpoint}, export_dir, name or summary["model"],
+                              format, quantize, data_dir)
+
+
 def main(argv=None, args=None):
     args = args or parse_args(argv)
     try:
-        print(f"Exported {export(args.model_dir, args.export_dir, args.name, args.checkpoint)}")
+        if args.format == "saved_model":
+            if args.quantize != "none":
+                raise UserError(f"--quantize {args.quantize} is LiteRT's: pass --format litert, or drop --quantize")
+            exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
+        else:
+            exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
+                                   args.checkpoint, args.format, args.quantize, args.data_dir)
+        print(f"Exported {exported}")
     except UserError as error:
         print(f"zoo.export: error: {error}", file=sys.stderr)
         return 2

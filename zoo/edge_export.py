@@ -1,0 +1,194 @@
+"""LiteRT (TFLite) and ONNX exports of a classifier, for phones, browsers and edge devices
+(`python -m zoo.export --format litert|onnx`).
+
+String ops convert to neither (a `TextVectorization` model becomes a `.tflite` that needs the
+Flex delegate, and an ONNX file onnxruntime refuses), so a text classifier is exported without its
+preprocessor: the model takes token ids (n-gram models a 0/1 row over their vocabulary, BERT its
+three inputs), and `preprocessing.json` (vocabulary and settings) and `tokenizer.py` (the plain
+Python of `zoo.edge_tokenizer`, which makes exactly the in-graph inputs) go beside it. An image
+classifier takes raw uint8 pixels, as its SavedModel does.
+
+Layout: `EXPORT_DIR/NAME/FORMAT/` (`litert-QUANTIZATION` for LiteRT) holding `model.tflite` or
+`model.onnx`, `preprocessing.json` (class names, inputs, and a text model's preprocessing) and
+`summary.json`; written in a staging folder and renamed into place, never over an earlier export.
+"""
+
+import json
+import pathlib
+import shutil
+import uuid
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import data, edge_tokenizer, locks
+from zoo.config import EXPORT_FORMATS, QUANTIZATIONS
+from zoo.errors import UserError
+from zoo.models import text_preprocessing
+
+CALIBRATION_EXAMPLES = 256  # of the training split, that int8 quantization calibrates its ranges on
+ONNX_OPSET = 17
+MODEL_FILES = {"litert": "model.tflite", "onnx": "model.onnx"}
+
+
+def check_format(format, quantize, summary):
+    """A `UserError` for a format or quantization that `summary`'s model cannot take."""
+    if format not in EXPORT_FORMATS:
+        raise UserError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
+    if quantize not in QUANTIZATIONS:
+        raise UserError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
+    if format != "litert" and quantize != "none":
+        raise UserError(f"--quantize {quantize} is LiteRT's: pass --format litert, or drop --quantize")
+    if format != "saved_model" and summary["task"] != "classification":
+        raise UserError(f"{summary['model']} is a {summary['task']} model: its generation loop runs in TensorFlow; "
+                        f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")
+
+
+def export(model, summary, export_dir, name, format, quantize="none", data_dir=None):
+    """Writes `model` (a finished classifier run's, raw inputs in) as `format` into
+    EXPORT_DIR/NAME/FORMAT[-QUANTIZATION]/ and returns that folder."""
+    core, preprocessing = core_model(model, summary)
+    target = pathlib.Path(export_dir) / name / (f"litert-{quantize}" if format == "litert" else format)
+    if target.exists():
+        raise UserError(f"{target} exists: pass another --name or --export-dir, or delete it to export again")
+    calibration = quantize == "int8" and calibration_examples(model, core, summary, data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".staging-{uuid.uuid4().hex}")
+    with locks.exclusive(f"{staging}.lock"):
+        try:
+            staging.mkdir()
+            if format == "litert":
+                core.export(str(staging / MODEL_FILES[format]), format="litert", verbose=False,
+                            **litert_options(quantize, calibration))
+            else:
+                write_onnx(core, staging / MODEL_FILES[format])
+            write_preprocessing(staging, preprocessing, summary, core)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return target
+
+
+def core_model(model, summary):
+    """(the model as LiteRT and ONNX take it, the text preprocessor or None): an image classifier
+    as it is; a text classifier's inner model, with inputs for what its preprocessor makes."""
+    if summary["modality"] == "image":
+        return model, None
+    preprocessor = model.get_layer("text_vectorizer")
+    [inner] = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    made = in_graph_inputs(preprocessor, tf.constant(["a"]))
+    if isinstance(made, dict):
+        inputs = {name: keras.Input(shape=value.shape[1:], dtype="int32", name=name) for name, value in made.items()}
+    elif preprocessor.get_config().get("output_mode") == "multi_hot":
+        inputs = keras.Input(shape=made.shape[1:], dtype="float32", name="ngrams")
+    else:
+        inputs = keras.Input(shape=made.shape[1:], dtype="int32", name="token_ids")
+    return keras.Model(inputs, inner(inputs), name=f"{model.name}_token_ids"), preprocessor
+
+
+def in_graph_inputs(preprocessor, texts):
+    """What the in-graph preprocessor makes of `texts`: dense arrays (a dict for BERT)."""
+    made = preprocessor(texts)
+    if isinstance(made, tf.SparseTensor):
+        made = tf.sparse.to_dense(made)
+    return {name: np.asarray(value) for name, value in made.items()} if isinstance(made, dict) else np.asarray(made)
+
+
+def litert_options(quantize, calibration=None):
+    """`tf.lite.TFLiteConverter` settings of each quantization: float16 weights, dynamic-range
+    int8 weights, or full-integer int8 (weights and activations, ranges from `calibration`)."""
+    optimized = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    if quantize == "none":
+        return {}
+    if quantize == "float16":
+        return {**optimized, "target_spec": {"supported_types": [tf.float16]}}
+    if quantize == "dynamic":
+        return optimized
+    return {**optimized, "representative_dataset": lambda: ([example] for example in calibration),
+            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}}
+
+
+def calibration_examples(model, core, summary, data_dir):
+    """`CALIBRATION_EXAMPLES` of the run's training split as `core` takes them, one batch of one
+    each (a dict of arrays for BERT)."""
+    spec_args = summary["hyperparameters"]
+    try:
+        datasets = data.load(
+            summary["dataset"], summary["modality"], batch_size=1, data_dir=data_dir, seed=spec_args["seed"],
+            train_split=spec_args["train_split"], test_split=None, own=spec_args.get("own_data"),
+            input_shape=spec_args["model_args"].get("input_shape"), apply_preprocessor=False,
+        )
+    except UserError as error:
+        raise UserError(f"--quantize int8 calibrates on the training split, which did not load ({error}): "
+                        "pass --data-dir, or pick float16 or dynamic, which need no data") from None
+    examples = [inputs for inputs, _ in datasets.train.take(CALIBRATION_EXAMPLES)]
+    if summary["modality"] == "image":
+        return [np.asarray(example) for example in examples]
+    return [core_inputs(model, core, example) for example in examples]
+
+
+def core_inputs(model, core, texts):
+    """`core`'s inputs for `texts`, as `model`'s preprocessor makes them (what tokenizer.py makes)."""
+    made = in_graph_inputs(model.get_layer("text_vectorizer"), texts)
+    if isinstance(made, dict):
+        return {name: value.astype(core.input[name].dtype) for name, value in made.items()}
+    return made.astype(core.input.dtype)
+
+
+def write_onnx(core, path):
+    """`core` as ONNX, its inputs named as the model's and its output `probabilities`. It is
+    traced in inference mode and frozen here, then converted by tf2onnx: Keras 3.15's
+    `export(format="onnx")` traces it with `training` unset (a BatchNormalization model then
+    converts with training-mode statistics), and tf2onnx's own freezing leaves a constant computed
+    at build time (`transformer_text`'s first-position mask) as an input to feed."""
+    from keras.src.export.tf2onnx_lib import patch_tf2onnx  # tf2onnx 1.17 under NumPy 2, as Keras does
+    import onnx
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    signature = tf.nest.map_structure(lambda input: tf.TensorSpec(input.shape, input.dtype, name=input.name), core.input)
+    frozen = convert_variables_to_constants_v2(tf.function(lambda inputs: core(inputs, training=False))
+                                               .get_concrete_function(signature))
+    patch_tf2onnx()
+    converted, _ = tf2onnx.convert.from_graph_def(
+        frozen.graph.as_graph_def(), input_names=[tensor.name for tensor in frozen.inputs],
+        output_names=[tensor.name for tensor in frozen.outputs], opset=ONNX_OPSET,
+    )
+    renamed = {tensor.name: tensor.name.split(":")[0] for tensor in frozen.inputs}
+    renamed[frozen.outputs[0].name] = "probabilities"
+    for value in [*converted.graph.input, *converted.graph.output]:
+        value.name = renamed.get(value.name, value.name)
+    for node in converted.graph.node:
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+        node.output[:] = [renamed.get(name, name) for name in node.output]
+    onnx.save(converted, str(path))
+
+
+def write_preprocessing(folder, preprocessor, summary, core):
+    """preprocessing.json (class names, the model's inputs, a text model's vocabulary and
+    settings), tokenizer.py for a text model, and the run's summary.json."""
+    inputs = [{"name": input.name, "dtype": str(input.dtype), "shape": list(input.shape)} for input in tf.nest.flatten(core.input)]
+    settings = {"class_names": summary["class_names"], "inputs": inputs}
+    if preprocessor is not None:
+        settings.update(tokenizer_settings(preprocessor))
+        shutil.copy(edge_tokenizer.__file__, folder / "tokenizer.py")
+    (folder / "preprocessing.json").write_text(json.dumps(settings, ensure_ascii=False))
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+
+
+def tokenizer_settings(preprocessor):
+    """What `zoo.edge_tokenizer.Tokenizer` needs to make the preprocessor's outputs."""
+    config = preprocessor.get_config()
+    vocabulary = [str(token) for token in preprocessor.get_vocabulary()]
+    if isinstance(preprocessor, text_preprocessing.BertInputs):
+        standardize = preprocessor._words_options["standardize"]
+        return {"mode": "bert", "vocabulary": vocabulary, "sequence_length": preprocessor.sequence_length,
+                "standardize": "keras" if standardize == text_preprocessing.KERAS_STANDARDIZE else "words"}
+    standardize = "keras" if config["standardize"] == text_preprocessing.KERAS_STANDARDIZE else "words"
+    if config["output_mode"] == "multi_hot":
+        return {"mode": "multi_hot", "vocabulary": vocabulary, "ngrams": config["ngrams"] or 1,
+                "width": config["max_tokens"], "standardize": standardize}
+    return {"mode": "token_ids", "vocabulary": vocabulary, "sequence_length": config["output_sequence_length"],
+            "standardize": standardize}
