@@ -14,7 +14,7 @@ def load(folder):
     running the export in `folder`; its `settings` are preprocessing.json's."""
     folder = pathlib.Path(folder)
     settings = json.loads((folder / "preprocessing.json").read_text(encoding="utf-8"))
-    run = _litert(folder / "model.tflite") if (folder / "model.tflite").exists() else _onnx(folder / "model.onnx")
+    run = model_runner(folder)
     dtypes = {input["name"]: np.dtype(input["dtype"]) for input in settings["inputs"]}
     tokenizer = _tokenizer(folder) if "mode" in settings else None
 
@@ -28,6 +28,12 @@ def load(folder):
 
     predict.settings = settings
     return predict
+
+
+def model_runner(folder):
+    """A function from the export's inputs (a dict of arrays by input name) to its output."""
+    folder = pathlib.Path(folder)
+    return _litert(folder / "model.tflite") if (folder / "model.tflite").exists() else _onnx(folder / "model.onnx")
 
 
 def _litert(path):
