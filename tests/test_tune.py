@@ -210,3 +210,14 @@ def test_a_short_search_on_real_imdb(real_data_dir, tmp_path):
     assert best["test_evaluated_on"] == "the test[:1000] split of imdb_reviews"
     assert best["test_metrics"]["accuracy"] > 0.6  # 30 steps on 2,000 reviews already beat chance
     assert "--train-split 'train[:2000]'" in best["command"]
+
+
+def test_the_train_command_gives_back_the_config_it_was_made_from():
+    config = zoo.config.TrainConfig(
+        model="ngram_text", dataset="reviews data.csv", epochs=3, learning_rate=2.5e-4, weight_decay=0.0,
+        jit_compile=False, download=True, train_split="train[:10%]", model_args={"ngrams": 3, "name": "it's"},
+        model_dir="runs/x", teacher="runs/bert_text", temperature=2.0,
+    )
+    words = shlex.split(zoo.flags.train_command(config))
+    assert words[:2] == ["python", "train.py"]
+    assert zoo.flags.train_config(train.parse_args(words[2:])) == config
