@@ -28,6 +28,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from run import RESULTS_DIR, _median_seconds, machine, write_results  # noqa: E402
 from zoo import edge_export, edge_predict, export, presets  # noqa: E402
 from zoo.config import QUANTIZATIONS  # noqa: E402
+from zoo.errors import UserError  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
 
 EXPORTS = [("litert", quantize) for quantize in QUANTIZATIONS] + [("onnx", "none")]
@@ -37,15 +38,19 @@ AGREEMENT_TARGET, INT8_POINTS, INT8_SIZE_SHARE = 0.999, 0.5, 1 / 3
 
 
 def exports_of(model, export_dir, data_dir):
-    """{folder name: folder} of `model`'s preset in every format, exported unless already there."""
-    folders = {}
+    """({folder name: folder} of `model`'s preset in every format it converts to, exported unless
+    already there; {folder name: why} of those it does not)."""
+    folders, failed = {}, {}
     for format, quantize in EXPORTS:
         name = f"litert-{quantize}" if format == "litert" else format
         folder = export_dir / model / name
-        if not (folder / "preprocessing.json").exists():
-            export.export_edge(model, export_dir, format=format, quantize=quantize, data_dir=data_dir)
-        folders[name] = folder
-    return folders
+        try:
+            if not (folder / "preprocessing.json").exists():
+                export.export_edge(model, export_dir, format=format, quantize=quantize, data_dir=data_dir)
+            folders[name] = folder
+        except UserError as error:
+            failed[name] = str(error)
+    return folders, failed
 
 
 def measure(model, folders, data_dir):
@@ -93,6 +98,9 @@ def markdown_table(rows):
              "|---|---|---|---|---|---|---|---|"]
     float_sizes = {row["model"]: row["size_bytes"] for row in rows if row["export"] == "litert-none"}
     for row in rows:
+        if "failed" in row:
+            lines.append(f"| `{row['model']}` | {row['export']} | - | does not convert: {row['failed']} | | | | missed |")
+            continue
         if row["export"] == "litert-int8":
             met = (row["keras_accuracy"] - row["accuracy"] <= INT8_POINTS / 100
                    and row["size_bytes"] <= INT8_SIZE_SHARE * float_sizes[row["model"]])
@@ -123,7 +131,9 @@ def main():
         if any(row["model"] == model for row in done):
             continue
         started = time.perf_counter()
-        rows = measure(model, exports_of(model, output_dir / "exports", args.data_dir), args.data_dir)
+        folders, failed = exports_of(model, output_dir / "exports", args.data_dir)
+        rows = measure(model, folders, args.data_dir) + [{"model": model, "export": name, "failed": why}
+                                                         for name, why in failed.items()]
         print(f"{model}: {len(rows)} exports measured in {time.perf_counter() - started:.0f} s", flush=True)
         with open(done_file, "a") as file:
             file.writelines(json.dumps(row) + "\n" for row in rows)

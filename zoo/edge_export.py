@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from zoo import data, edge_tokenizer, locks
 from zoo.config import EXPORT_FORMATS, QUANTIZATIONS
-from zoo.errors import UserError
+from zoo.errors import UserError, first_line
 from zoo.models import text_preprocessing
 
 CALIBRATION_EXAMPLES = 256  # of the training split, that int8 quantization calibrates its ranges on
@@ -59,8 +59,7 @@ def export(model, summary, export_dir, name, format, quantize="none", data_dir=N
         try:
             staging.mkdir()
             if format == "litert":
-                core.export(str(staging / MODEL_FILES[format]), format="litert", verbose=False,
-                            **litert_options(quantize, calibration))
+                write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary["model"])
             else:
                 write_onnx(core, staging / MODEL_FILES[format])
             write_preprocessing(staging, preprocessing, summary, core)
@@ -106,7 +105,8 @@ def litert_options(quantize, calibration=None):
         return {**optimized, "target_spec": {"supported_types": [tf.float16]}}
     if quantize == "dynamic":
         return optimized
-    return {**optimized, "representative_dataset": lambda: ([example] for example in calibration),
+    return {**optimized,  # an example is a list of arrays, or a dict of them by input name (BERT)
+            "representative_dataset": lambda: (example if isinstance(example, dict) else [example] for example in calibration),
             "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}}
 
 
@@ -135,6 +135,18 @@ def core_inputs(model, core, texts):
     if isinstance(made, dict):
         return {name: value.astype(core.input[name].dtype) for name, value in made.items()}
     return made.astype(core.input.dtype)
+
+
+def write_litert(core, path, quantize, calibration, model_name):
+    """`core` converted by `tf.lite.TFLiteConverter`; a model it cannot convert so quantized
+    (`lstm_text`'s LSTMs have no full-integer kernels) is a `UserError`."""
+    try:
+        core.export(str(path), format="litert", verbose=False, **litert_options(quantize, calibration))
+    except Exception as error:  # the converter's ConverterError is not public
+        if type(error).__name__ != "ConverterError":
+            raise
+        raise UserError(f"LiteRT cannot convert {model_name} with --quantize {quantize} ({first_line(error, 160)}); "
+                        "try --quantize dynamic, which keeps float activations") from None
 
 
 def write_onnx(core, path):
