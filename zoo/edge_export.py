@@ -112,12 +112,15 @@ def litert_options(quantize, calibration=None):
 
 def calibration_examples(model, core, summary, data_dir):
     """`CALIBRATION_EXAMPLES` of the run's training split as `core` takes them, one batch of one
-    each (a dict of arrays for BERT)."""
+    each (a dict of arrays for BERT). Of a plain TFDS split only its first examples are read."""
     spec_args = summary["hyperparameters"]
+    train_split = spec_args["train_split"]
+    if not any(mark in train_split for mark in "[+"):
+        train_split = f"{train_split}[:{2 * CALIBRATION_EXAMPLES}]"  # the last tenth is set apart for validation
     try:
         datasets = data.load(
             summary["dataset"], summary["modality"], batch_size=1, data_dir=data_dir, seed=spec_args["seed"],
-            train_split=spec_args["train_split"], test_split=None, own=spec_args.get("own_data"),
+            train_split=train_split, test_split=None, own=spec_args.get("own_data"),
             input_shape=spec_args["model_args"].get("input_shape"), apply_preprocessor=False,
         )
     except UserError as error:
