@@ -61,7 +61,7 @@ def export(model, summary, export_dir, name, format, quantize="none", data_dir=N
             if format == "litert":
                 write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary["model"])
             else:
-                write_onnx(core, staging / MODEL_FILES[format])
+                write_onnx(core, staging / MODEL_FILES[format], summary["model"])
             write_preprocessing(staging, preprocessing, summary, core)
             staging.rename(target)
         except BaseException:
@@ -152,12 +152,13 @@ def write_litert(core, path, quantize, calibration, model_name):
                         "try --quantize dynamic, which keeps float activations") from None
 
 
-def write_onnx(core, path):
+def write_onnx(core, path, model_name):
     """`core` as ONNX, its inputs named as the model's and its output `probabilities`. It is
     traced in inference mode and frozen here, then converted by tf2onnx: Keras 3.15's
     `export(format="onnx")` traces it with `training` unset (a BatchNormalization model then
     converts with training-mode statistics), and tf2onnx's own freezing leaves a constant computed
-    at build time (`transformer_text`'s first-position mask) as an input to feed."""
+    at build time (`transformer_text`'s first-position mask) as an input to feed. A file that
+    onnxruntime then refuses (`lstm_text`'s LSTMs convert to one) is a `UserError`."""
     from keras.src.export.tf2onnx_lib import patch_tf2onnx  # tf2onnx 1.17 under NumPy 2, as Keras does
     import onnx
     import tf2onnx
@@ -179,6 +180,13 @@ def write_onnx(core, path):
         node.input[:] = [renamed.get(name, name) for name in node.input]
         node.output[:] = [renamed.get(name, name) for name in node.output]
     onnx.save(converted, str(path))
+    import onnxruntime
+
+    try:
+        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime's errors share no public base class
+        raise UserError(f"tf2onnx converts {model_name} to an ONNX file that onnxruntime refuses "
+                        f"({first_line(error, 160)}); export it as LiteRT (--format litert) instead") from None
 
 
 def write_preprocessing(folder, preprocessor, summary, core):
