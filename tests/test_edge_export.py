@@ -89,6 +89,8 @@ def test_a_text_export_runs_its_own_tokenizer_and_agrees_on_real_reviews(real_da
 @pytest.mark.parametrize("flags, error", [
     (["--model-dir", "gpt_text", "--format", "litert"],
      "gpt_text is a causal_lm model: its generation loop runs in TensorFlow; --format litert exports classifiers only"),
+    (["--model-dir", "lstm_text", "--format", "litert"],
+     "LiteRT's builtin ops cannot run lstm_text with --quantize none (it needs tf.TensorListReserve)"),
     (["--model-dir", "mnist_cnn", "--format", "onnx", "--quantize", "int8"], "--quantize int8 is LiteRT's"),
     (["--model-dir", "mnist_cnn", "--quantize", "float16"], "--quantize float16 is LiteRT's"),
     (["--model-dir", "mnist_cnn", "--format", "litert", "--quantize", "int8", "--data-dir", "{tmp}/nothing"],

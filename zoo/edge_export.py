@@ -15,6 +15,7 @@ Layout: `EXPORT_DIR/NAME/FORMAT/` (`litert-QUANTIZATION` for LiteRT) holding `mo
 
 import json
 import pathlib
+import re
 import shutil
 import uuid
 
@@ -97,14 +98,16 @@ def in_graph_inputs(preprocessor, texts):
 
 def litert_options(quantize, calibration=None):
     """`tf.lite.TFLiteConverter` settings of each quantization: float16 weights, dynamic-range
-    int8 weights, or full-integer int8 (weights and activations, ranges from `calibration`)."""
+    int8 weights, or full-integer int8 (weights and activations, ranges from `calibration`).
+    LiteRT's builtin ops only: Keras would let TensorFlow ops in, which `ai_edge_litert` cannot run."""
+    builtins = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}
     optimized = {"optimizations": [tf.lite.Optimize.DEFAULT]}
     if quantize == "none":
-        return {}
+        return {"target_spec": builtins}
     if quantize == "float16":
-        return {**optimized, "target_spec": {"supported_types": [tf.float16]}}
+        return {**optimized, "target_spec": {**builtins, "supported_types": [tf.float16]}}
     if quantize == "dynamic":
-        return optimized
+        return {**optimized, "target_spec": builtins}
     return {**optimized,  # an example is a list of arrays, or a dict of them by input name (BERT)
             "representative_dataset": lambda: (example if isinstance(example, dict) else [example] for example in calibration),
             "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}}
@@ -141,15 +144,16 @@ def core_inputs(model, core, texts):
 
 
 def write_litert(core, path, quantize, calibration, model_name):
-    """`core` converted by `tf.lite.TFLiteConverter`; a model it cannot convert so quantized
-    (`lstm_text`'s LSTMs have no full-integer kernels) is a `UserError`."""
+    """`core` converted by `tf.lite.TFLiteConverter`; a model it cannot convert to builtin ops so
+    quantized (`lstm_text`'s LSTM loops need TensorFlow's TensorList ops) is a `UserError`."""
     try:
         core.export(str(path), format="litert", verbose=False, **litert_options(quantize, calibration))
     except Exception as error:  # the converter's ConverterError is not public
         if type(error).__name__ != "ConverterError":
             raise
-        raise UserError(f"LiteRT cannot convert {model_name} with --quantize {quantize} ({first_line(error, 160)}); "
-                        "try --quantize dynamic, which keeps float activations") from None
+        missing = sorted(set(re.findall(r"'(tf\.\w+)' op", str(error)))) or [first_line(error, 120)]
+        raise UserError(f"LiteRT's builtin ops cannot run {model_name} with --quantize {quantize} (it needs "
+                        f"{', '.join(missing)}); export it as a SavedModel (--format saved_model)") from None
 
 
 def write_onnx(core, path, model_name):
