@@ -31,7 +31,8 @@ setup(
         "onnxruntime",
     ],
     extras_require={
-        "test": ["pytest", "psutil"],
+        # pytest-xdist: the suite runs its test files over every core (pytest.ini).
+        "test": ["pytest", "pytest-xdist", "psutil"],
         "benchmarks": ["matplotlib", "psutil"],
     },
 )
