@@ -159,7 +159,7 @@ def cluster_config(task=None, workers=WORKERS):
     (json.dumps(cluster_config({"type": "worker", "index": 5})),
      "TF_CONFIG's task is worker 5, but its cluster has 2 worker task(s), numbered from 0"),
     (json.dumps(cluster_config({"type": "ps", "index": 0})), "TF_CONFIG's task type 'ps' does not train"),
-])
+], ids=["not-json", "a-list", "no-task", "no-such-worker", "a-ps-task"])  # not the ports: xdist workers collect alike
 def test_a_bad_tf_config_is_a_one_line_error(tf_config, message, tmp_path, monkeypatch, capsys):
     import train
 
