@@ -33,14 +33,19 @@ ONNX_OPSET = 17
 MODEL_FILES = {"litert": "model.tflite", "onnx": "model.onnx"}
 
 
-def check_format(format, quantize, summary):
-    """A `UserError` for a format or quantization that `summary`'s model cannot take."""
+def check_options(format, quantize):
+    """A `UserError` for an unknown format or quantization, or a quantization without LiteRT."""
     if format not in EXPORT_FORMATS:
         raise UserError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
     if quantize not in QUANTIZATIONS:
         raise UserError(f"--quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}")
     if format != "litert" and quantize != "none":
         raise UserError(f"--quantize {quantize} is LiteRT's: pass --format litert, or drop --quantize")
+
+
+def check_format(format, quantize, summary):
+    """A `UserError` for a format or quantization that `summary`'s model cannot take."""
+    check_options(format, quantize)
     if format != "saved_model" and summary["task"] != "classification":
         raise UserError(f"{summary['model']} is a {summary['task']} model: its generation loop runs in TensorFlow; "
                         f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")

@@ -221,9 +221,10 @@ def export_edge(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkp
 def main(argv=None, args=None):
     args = args or parse_args(argv)
     try:
+        from zoo import edge_export
+
+        edge_export.check_options(args.format, args.quantize)
         if args.format == "saved_model":
-            if args.quantize != "none":
-                raise UserError(f"--quantize {args.quantize} is LiteRT's: pass --format litert, or drop --quantize")
             exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
         else:
             exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
