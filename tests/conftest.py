@@ -30,6 +30,7 @@ TINY_MODEL_ARGS = {
                   "hidden_dim": 8, "intermediate_dim": 16},
     "gpt_text": {"vocabulary_size": 100, "sequence_length": 16, "num_layers": 1, "num_heads": 2,
                  "hidden_dim": 8, "intermediate_dim": 16},
+    "embedding_bag_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8},
     "mnist_cnn": {"filters": 4},
     "mnist_cnn_fast": {"filters": 4},
     "mnist_cnn_small": {"filters": 4},
@@ -37,6 +38,7 @@ TINY_MODEL_ARGS = {
     "lstm_text": {"vocabulary_size": 200, "sequence_length": 16, "units": 8, "embedding_dim": 8},
     "transformer_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8,
                          "num_heads": 2, "intermediate_dim": 16},
+    "word2vec": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8},
 }
 
 

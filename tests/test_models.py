@@ -15,6 +15,7 @@ TINY_ARGS = {
     "text": dict(vocabulary_size=50, sequence_length=16, num_classes=3),
 }
 BATCH = 4
+PAIRS = 8  # a word2vec batch's skip-grams per text
 # The models over right-padded token ids (the others take pixels or n-gram vectors).
 TOKEN_ID_MODELS = [name for name in zoo.list_models() if "patch_size" in zoo.get_model_spec(name).default_args()]
 
@@ -29,7 +30,7 @@ def tiny_batch(model, seed=0):
     """Random inputs the model accepts: uint8 pixels, multi-hot n-gram vectors, or right-padded
     token ids (0 is padding)."""
     rng = np.random.default_rng(seed)
-    shape = (BATCH,) + tuple(model.input_shape[1:])
+    shape = (BATCH,) + tuple(size or PAIRS for size in model.input_shape[1:])
     if isinstance(model.input, dict):  # a keras-hub backbone's inputs
         inputs = {name: value for name, value in bert_batch(rng, TINY_ARGS["text"]["sequence_length"]).items()
                   if name in model.input}
@@ -47,7 +48,7 @@ def tiny_batch(model, seed=0):
         inputs = rng.integers(1, 50, shape, dtype=np.int64)
         for row, length in enumerate([16, 9, 5, 1]):
             inputs[row, length:] = 0
-    labels = rng.integers(0, model.output_shape[-1], BATCH)
+    labels = rng.integers(0, model.output_shape[-1], shape[: len(model.output_shape) - 1])
     return inputs, labels
 
 

@@ -46,7 +46,7 @@ def test_every_model_has_tiny_test_arguments():
 
 # One model of each task and modality: what two replicas change is the task's step and the data's
 # sharding, not the builder's layers; every model runs on one device on real data (test_real_data.py).
-TWO_REPLICA_MODELS = ["bert_mlm", "gpt_text", "mnist_cnn", "transformer_text"]
+TWO_REPLICA_MODELS = ["bert_mlm", "gpt_text", "mnist_cnn", "transformer_text", "word2vec"]
 
 
 def test_two_replica_models_cover_every_task_and_modality():

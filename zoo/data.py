@@ -114,6 +114,8 @@ def load(
 
     if preprocessor is not None and adapt:
         preprocessor = adapted(preprocessor, raw["train"].map(lambda text, label: text))
+    elif preprocessor is not None and modality == "text":
+        check_coverage(preprocessor, raw["train"].map(lambda text, label: text))
 
     def batches(dataset, training):
         if training:
@@ -282,13 +284,39 @@ def adapted(vectorizer, texts):
 
 
 def warn_if_unsplit(vectorizer, texts):
-    """Warns, in one line, when the adapted word vocabulary does not fit the training texts (the
-    first `UNSPLIT_SAMPLE`): most are a single token, or most tokens are out of the vocabulary. That is text in a
-    script the preprocessor does not split (words not separated by spaces), which would
-    otherwise train at chance in silence. Character-level preprocessors are not checked."""
+    """Warns, in one line, when the adapted word vocabulary does not fit the training texts: most
+    are a single token, or most tokens are out of the vocabulary (see `vocabulary_fit`). That is
+    text in a script the preprocessor does not split (words not separated by spaces), which would
+    otherwise train at chance in silence."""
+    single_share, known_share = vocabulary_fit(vectorizer, texts)
+    if single_share > UNSPLIT_SHARE or known_share < 1 - UNSPLIT_SHARE:
+        print(
+            f"warning: {single_share:.0%} of the training texts are one token or none, and the vocabulary covers "
+            f"{known_share:.0%} of their tokens: a model of these tokens learns little. Text whose words are not "
+            "separated by spaces needs a preprocessor that splits it (the zoo's split Chinese and Japanese; one "
+            "from --init-from keeps its source's)", file=sys.stderr, flush=True,
+        )
+
+
+def check_coverage(vectorizer, texts):
+    """A `UserError` when a vocabulary the run starts from (`--init-from`'s) covers less than half
+    of the training texts' words: a model of them would train at chance, in silence."""
+    _, known_share = vocabulary_fit(vectorizer, texts)
+    if known_share < 1 - UNSPLIT_SHARE:
+        raise UserError(
+            f"the vocabulary of --init-from covers {known_share:.0%} of the training texts' words: its model "
+            "would learn little from them; train from scratch (drop --init-from), which adapts a vocabulary "
+            "on these texts"
+        )
+
+
+def vocabulary_fit(vectorizer, texts):
+    """(share of texts that are one token or none, share of their tokens in the vocabulary) over
+    the first `UNSPLIT_SAMPLE` of `texts`, for a word-level vectorizer (a `TextVectorization` or
+    `BertInputs`); (0, 1) for a character-level one, which nothing is out of."""
     words = getattr(vectorizer, "_words", vectorizer)  # BertInputs holds its word lookup
     if not isinstance(words, keras.layers.TextVectorization) or words.get_config()["split"] != "whitespace":
-        return
+        return 0.0, 1.0
     vocabulary = [token for token in words.get_vocabulary() if token not in ("", "[UNK]") and " " not in token]
     counter = keras.layers.TextVectorization(
         vocabulary=vocabulary or ["[none]"], standardize=words.get_config()["standardize"], ragged=True
@@ -299,14 +327,7 @@ def warn_if_unsplit(vectorizer, texts):
         lengths = ids.row_lengths().numpy()
         single, count = single + int((lengths <= 1).sum()), count + len(lengths)
         tokens, unknown = tokens + int(lengths.sum()), unknown + int((ids.flat_values == 1).numpy().sum())
-    single_share, known_share = single / max(count, 1), 1 - unknown / max(tokens, 1)
-    if single_share > UNSPLIT_SHARE or known_share < 1 - UNSPLIT_SHARE:
-        print(
-            f"warning: {single_share:.0%} of the training texts are one token or none, and the vocabulary covers "
-            f"{known_share:.0%} of their tokens: a model of these tokens learns little. Text whose words are not "
-            "separated by spaces needs a preprocessor that splits it (the zoo's split Chinese and Japanese; one "
-            "from --init-from keeps its source's)", file=sys.stderr, flush=True,
-        )
+    return single / max(count, 1), 1 - unknown / max(tokens, 1)
 
 
 def with_progress(dataset, title):

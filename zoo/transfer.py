@@ -7,6 +7,12 @@ for a name Keras generated (`dense_3`), by class and order (the first `Dense`), 
 names change with what else the process built. Matched layers must hold weights of the same
 shapes, except the output layer, which starts anew when the class count differs. A text model
 also takes the source's vocabulary, so its token ids mean what the copied embeddings learnt.
+
+Word vectors (a `word2vec` run or preset) go into a word-level model's token embedding. A model
+whose preprocessing is the vectors' own takes their vocabulary whole, so that words never seen
+among a few labelled texts still arrive with their meaning; any other (BERT's, with its special
+tokens) keeps the vocabulary it adapts, and each of its words that the vectors know gets their
+row. Vectors wider than the embedding are projected onto their principal components.
 """
 
 import collections
@@ -17,6 +23,7 @@ import re
 
 import keras
 import keras_hub
+import numpy as np
 
 from zoo import presets, saving
 from zoo.errors import UserError
@@ -115,12 +122,19 @@ def save_preset(model, preprocessor, directory):
 def check_preprocessor(source, unadapted):
     """The source's adapted preprocessor, once checked to make the inputs the run's model is
     built for (`unadapted` is the run's own, None for models without one), packing texts to the
-    run's sequence length where the two differ only in that."""
+    run's sequence length where the two differ only in that. None: the run adapts its own (word
+    vectors into a model of other preprocessing)."""
     if (source.preprocessor is None) != (unadapted is None):
         have = "text" if source.preprocessor is not None else "no text preprocessing"
         raise UserError(f"--init-from {source.path} has {have}, unlike this model: pick a model of its modality")
     if unadapted is None:
         return None
+    if is_word_vectors(source):
+        if not _makes_token_ids(unadapted):
+            raise UserError(f"--init-from {source.path}: word vectors start a model's token embedding, and this "
+                            f"one reads no token ids; pick a word-level model ({', '.join(WORD_LEVEL_MODELS)})")
+        if type(unadapted) is not type(source.preprocessor):
+            return None
     theirs, ours = _settings(source.preprocessor), _settings(unadapted)
     if theirs["class"] != ours["class"]:
         theirs, ours = {"class": theirs["class"]}, {"class": ours["class"]}
@@ -139,6 +153,59 @@ def check_preprocessor(source, unadapted):
         config = {**source.preprocessor.get_config(), "sequence_length": ours["sequence_length"]}
         return type(source.preprocessor).from_config(config)
     return source.preprocessor
+
+
+WORD_LEVEL_MODELS = ("embedding_bag_text", "transformer_text", "lstm_text", "bert_text", "bert_mlm")
+
+
+def is_word_vectors(source):
+    """Whether `source` is a `word2vec` run or preset."""
+    return bool(source.summary) and source.summary.get("task") == "word2vec"
+
+
+def _makes_token_ids(preprocessor):
+    if isinstance(preprocessor, keras.layers.TextVectorization):
+        return preprocessor.get_config()["output_mode"] == "int"
+    return hasattr(preprocessor, "token_id")  # BertInputs
+
+
+def copy_word_vectors(source, model, vocabulary):
+    """Copies the source's word vectors into `model`'s token embedding (its widest `Embedding`),
+    the row of each word of `vocabulary` (the run's, by token id) that the vectors hold; returns
+    what was copied, for summary.json. None copied is a `UserError`."""
+    vectors = source.layers["token_embedding"].get_weights()[0]
+    source_ids = {str(token): index for index, token in enumerate(source.preprocessor.get_vocabulary())}
+    embeddings = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
+    if not embeddings:
+        raise UserError(f"--init-from {source.path}: {model.name} has no token embedding to start from word vectors")
+    target = max(embeddings, key=lambda layer: layer.input_dim)
+    matrix = keras.ops.convert_to_numpy(target.embeddings).copy()
+    width = matrix.shape[1]
+    if width > vectors.shape[1]:
+        raise UserError(f"--init-from {source.path}: its vectors are {vectors.shape[1]} wide, {model.name}'s embedding "
+                        f"{width}; build it no wider (--model-arg embedding_dim={vectors.shape[1]})")
+    rows = [(index, source_ids[str(token)]) for index, token in enumerate(vocabulary)
+            if index < len(matrix) and str(token) not in ("", "[UNK]") and str(token) in source_ids]
+    if not rows:
+        raise UserError(f"--init-from {source.path}: none of the {len(vocabulary):,} words of this run's vocabulary "
+                        "has a vector there; train from scratch, or pretrain vectors on text like this")
+    ours, theirs = np.array(rows).T
+    matrix[ours] = principal_components(vectors, width)[theirs]
+    target.embeddings.assign(matrix)
+    print(f"Initialized {target.name} from {source.path}: {len(rows):,} of its {len(vocabulary):,} words' vectors")
+    return {"source": str(source.path), "copied_layers": [target.name], "copied_rows": len(rows),
+            "vocabulary_rows": len(vocabulary),
+            "projected": None if width == vectors.shape[1] else f"{vectors.shape[1]} -> {width} dimensions (PCA)"}
+
+
+def principal_components(vectors, width):
+    """`vectors` projected onto their `width` principal components (themselves when as wide),
+    centred first: the directions along which words differ most."""
+    if width == vectors.shape[1]:
+        return vectors
+    centred = vectors - vectors.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    return centred @ components[:width].T
 
 
 def copy_weights(source, model):
