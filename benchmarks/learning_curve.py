@@ -138,30 +138,34 @@ def judgements(result):
     """Each target of the issue, judged on the means, or "not measured"."""
     lines = []
 
-    def judge(goal, met, figures):
-        lines.append(f"{goal}: {'met' if met else '**missed**'} ({figures})." if met is not None
-                     else f"{goal}: not measured.")
+    def judge(goal, figures, met):
+        """`figures` and `met` are None where a point is missing."""
+        lines.append(f"{goal}: not measured." if figures is None else
+                     f"{goal}: {'met' if met else '**missed**'} ({figures}).")
+
+    def gains(row, other, labels):
+        ours, theirs = accuracy_at(result, row, labels), accuracy_at(result, other, labels)
+        return None if None in (ours, theirs) else ours - theirs
 
     for pretrained, scratch in PRETRAINED_PAIRS[:3]:
         for labels in (200, 1000):
-            tuned, alone, ngram = (accuracy_at(result, row, labels) for row in (pretrained, scratch, "ngram_text"))
-            known = None not in (tuned, alone, ngram)
+            over_scratch, over_ngram = gains(pretrained, scratch, labels), gains(pretrained, "ngram_text", labels)
+            known = None not in (over_scratch, over_ngram)
             judge(f"{labels:,} labels, {pretrained}: 5 points over scratch and 2 over ngram_text",
-                  known and tuned - alone >= 0.05 and tuned - ngram >= 0.02,
-                  known and f"{100 * (tuned - alone):+.2f} over scratch, {100 * (tuned - ngram):+.2f} over ngram_text")
-        tuned, alone = accuracy_at(result, pretrained, FULL_SPLIT), accuracy_at(result, scratch, FULL_SPLIT)
-        known = None not in (tuned, alone)
-        judge(f"25,000 labels, {pretrained}: within 0.3 points of scratch", known and tuned - alone >= -0.003,
-              known and f"{100 * (tuned - alone):+.2f}")
+                  f"{100 * over_scratch:+.2f} over scratch, {100 * over_ngram:+.2f} over ngram_text" if known else None,
+                  known and over_scratch >= 0.05 and over_ngram >= 0.02)
+        cost = gains(pretrained, scratch, FULL_SPLIT)
+        judge(f"25,000 labels, {pretrained}: within 0.3 points of scratch",
+              None if cost is None else f"{100 * cost:+.2f}", cost is not None and cost >= -0.003)
     ngram = accuracy_at(result, "ngram_text", 1000)
     judge("1,000 labels, ngram_text: at least the tf-idf logistic regression's 84.1%",
-          None if ngram is None else ngram >= TF_IDF_AT_1000, ngram and f"{100 * ngram:.2f}%")
+          None if ngram is None else f"{100 * ngram:.2f}%", ngram is not None and ngram >= TF_IDF_AT_1000)
     pretrained, scratch = PRETRAINED_PAIRS[3]
-    gaps = {labels: accuracy_at(result, pretrained, labels) - accuracy_at(result, scratch, labels)
-            for labels in result["labels"]
-            if None not in (accuracy_at(result, pretrained, labels), accuracy_at(result, scratch, labels))}
-    judge(f"{pretrained}: never more than 1 point below scratch", gaps and min(gaps.values()) >= -0.01 or None,
-          ", ".join(f"{labels:,}: {100 * gap:+.2f}" for labels, gap in gaps.items()))
+    gaps = {labels: gains(pretrained, scratch, labels) for labels in result["labels"]}
+    gaps = {labels: gap for labels, gap in gaps.items() if gap is not None}
+    judge(f"{pretrained}: never more than 1 point below scratch",
+          ", ".join(f"{labels:,}: {100 * gap:+.2f}" for labels, gap in gaps.items()) or None,
+          bool(gaps) and min(gaps.values()) >= -0.01)
     return lines
 
 

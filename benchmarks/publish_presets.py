@@ -32,7 +32,7 @@ import tensorflow_datasets as tfds  # noqa: E402
 
 import zoo  # noqa: E402
 from run import machine  # noqa: E402
-from zoo import evaluate, generate, presets  # noqa: E402
+from zoo import evaluate, generate, presets, word_vectors  # noqa: E402
 from zoo.tasks import classification  # noqa: E402
 
 SLICE = "test[:2000]"  # the fixed slice whose figure the slow test reproduces exactly
@@ -40,7 +40,8 @@ LANGUAGE_MODEL_SLICE = "test[:200]"  # a language model's, of reviews 256 charac
 LATENCY_CALLS = 20
 GENERATED_LENGTH = 64
 SHIPPED = {"classification": ("model.keras", "summary.json", "evaluation.json", "confusion_matrix.png"),
-           "causal_lm": ("model.keras", "summary.json")}
+           "causal_lm": ("model.keras", "summary.json"), "word2vec": ("model.keras", "summary.json")}
+NEIGHBOURS_OF = ("excellent", "boring", "plot")  # word vectors' sanity check, on their card
 LOADED = ("model.keras", "summary.json")  # what the registry hashes: the files a preset is used from
 PRETRAINED_FROM = "preset"  # a masked-LM run's keras-hub preset folder: shipped whole, every file hashed
 LICENSES = {
@@ -97,7 +98,7 @@ def publish(run_dir, data_dir):
                "parameters": summary["parameters"], **measure(name, target, summary, files, data_dir)}
     figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir())
     (target / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-    (target / presets.CARD).write_text((pretraining_card if "pieces" in figures else card)(figures, summary))
+    (target / presets.CARD).write_text(card_writer(figures)(figures, summary))
     print(f"{name}: preset_files={json.dumps(files)}")
 
 
@@ -125,6 +126,12 @@ def measure(name, target, summary, files, data_dir):
         return {"load_seconds": load_seconds, "pieces": pieces,
                 "test": {"split": summary["hyperparameters"]["test_split"], "examples": summary["test_metrics"]["examples"],
                          "accuracy": summary["test_metrics"]["accuracy"], "metric": "masked-token accuracy (held out)"}}
+    if summary["task"] == "word2vec":
+        return {"load_seconds": load_seconds, "test": {
+            "split": summary["hyperparameters"]["test_split"], "examples": summary["test_metrics"]["examples"],
+            "accuracy": summary["test_metrics"]["accuracy"], "metric": "skip-gram accuracy (held out)"},
+            "neighbours": {word: [neighbour for neighbour, _ in word_vectors.nearest(model, word)]
+                           for word in NEIGHBOURS_OF}}
     if summary["task"] == "causal_lm":
         return {"load_seconds": load_seconds, "test": {"split": summary["hyperparameters"]["test_split"], **{
             key: summary["test_metrics"][key] for key in ("examples", "bits_per_character", "accuracy")}},
@@ -216,6 +223,67 @@ def card(figures, summary):
         "## What it is not good for", "",
         f"- {NOT_FOR[spec.modality]}",
         *limits(name, figures), "",
+    ]
+    return "\n".join(lines)
+
+
+def card_writer(figures):
+    """How a preset's card is written: a pretrained encoder's, word vectors', or a trained model's."""
+    return pretraining_card if "pieces" in figures else word_vectors_card if "neighbours" in figures else card
+
+
+def word_vectors_card(figures, summary):
+    """The card of word vectors: what made them, their held-out figure and nearest neighbours."""
+    name, test, used = figures["name"], figures["test"], summary["hyperparameters"]
+    dimensions = used["model_args"]["embedding_dim"]
+    lines = [
+        f"# `{name}`: word vectors learnt from IMDB's unlabelled reviews", "",
+        f"The zoo's `{name}` (skip-gram with negative sampling; {summary['vocabulary_size']:,} words of "
+        f"{dimensions} dimensions, {figures['parameters']:,} parameters with the context vectors), trained here, offline. "
+        "Texts in, each token's vector out:", "",
+        "```python", "import pathlib", "import tensorflow as tf", "import zoo", "from zoo import word_vectors",
+        f"model = zoo.from_preset({name!r})  # checked against the SHA-256s below",
+        'model(tf.constant(["A moving film."]))  # (1, 512, 128): a vector per token, padding included',
+        'word_vectors.nearest(model, "excellent")  # the 5 nearest words, with their cosine similarity',
+        'word_vectors.write_projector(model, pathlib.Path("projector"))  # vectors.tsv, metadata.tsv for TensorBoard',
+        "```", "",
+        "```bash",
+        f"python train.py --model embedding_bag_text --init-from {name} --train-split 'train[:1000]' "
+        "--data-dir ../shared/tensorflow_datasets   # a classifier from them",
+        "```", "",
+        "`--init-from word2vec` starts the token embedding of any word-level model: `embedding_bag_text`, "
+        "`transformer_text` and `lstm_text` take its vocabulary whole, BERT gets the row of each of its words; "
+        "narrower embeddings get the vectors' principal components.", "",
+        "## How it was made", "",
+        "```bash", figures["command"], "```", "",
+        f"- Data: {LICENSES['imdb_reviews']}. Trained on `{used['train_split']}` ({summary['examples']['train']:,} "
+        "reviews, labels unused; the labelled `test` split is never read).",
+        f"- Skip-grams: window {summary['window']} (shrunk at random, as word2vec does), frequent words subsampled "
+        f"at {summary['subsample']:g}, {used['model_args']['negatives']} negatives per pair drawn from the word counts "
+        "to the power 3/4; a softmax over the true context and the negatives, as keras-io's word2vec example trains.",
+        f"- Recipe: {used['epochs']} epochs, batches of {used['batch_size']} reviews (all their pairs), "
+        f"{used['optimizer']} at learning rate {used['learning_rate']:g} ({used['learning_rate_schedule']}), XLA; "
+        f"seed {used['seed']}.",
+        f"- Wall time: {figures['wall_time_seconds'] / 60:.1f} min on {figures['machine']['cores']} cores of "
+        f"an {figures['machine']['cpu']}, no GPU (TensorFlow {summary['versions']['tensorflow']}, Keras "
+        f"{summary['versions']['keras']})" + (f"; {figures['conditions']}." if figures.get("conditions") else "."), "",
+        "## How good it is", "",
+        f"- Held out: **{test['accuracy']:.2%} skip-gram accuracy** on `{test['split']}` ({test['examples']:,} reviews "
+        "never trained on): how often a word's true context scores above all of its negatives.",
+        "- Nearest neighbours (cosine), a check anyone can rerun with `word_vectors.nearest`:", "",
+        "| word | nearest words |", "|---|---|",
+        *[f"| {word} | {', '.join(neighbours)} |" for word, neighbours in figures["neighbours"].items()], "",
+        "- What they buy a classifier trained on few labels is the main README's learning curve.", "",
+        "## Files", "",
+        "| file | SHA-256 |", "|---|---|",
+        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
+        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
+        f"loads in {figures['load_seconds']:.2f} s.", "",
+        "## What it is not good for", "",
+        f"- {NOT_FOR['text']}",
+        "- Words it never saw, or saw fewer times than the 20,000 most frequent: they all share [UNK]'s row, "
+        "which is not trained.",
+        "- Meaning beyond co-occurrence: antonyms that share contexts (good, bad) can be near each other.", "",
     ]
     return "\n".join(lines)
 
@@ -321,8 +389,8 @@ def rewrite_cards(conditions=None):
         if conditions:
             figures["conditions"] = conditions
             (directory / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-        write = pretraining_card if "pieces" in figures else card
-        (directory / presets.CARD).write_text(write(figures, json.loads((directory / "summary.json").read_text())))
+        summary = json.loads((directory / "summary.json").read_text())
+        (directory / presets.CARD).write_text(card_writer(figures)(figures, summary))
 
 
 def table():

@@ -3,6 +3,7 @@ well-formed results file; its figures are the benchmark's claims, not the tests'
 
 import importlib.util
 import json
+import re
 
 import pytest
 import tensorflow_datasets as tfds
@@ -120,30 +121,41 @@ def test_the_few_labels_distillation_compares_the_distilled_student_with_the_lab
     assert not any("90% or more" in line for line in lines)
 
 
-def test_the_learning_curve_judges_its_targets_on_the_runs_it_names():
+def test_the_learning_curve_draws_disjoint_labels_and_judges_its_targets_on_their_means():
     benchmark = load_benchmark("learning_curve")
-    assert benchmark.train_split(2500) == "train[:2500]" and benchmark.train_split(25000) == "train"
+    for labels in (200, 500, 1000):
+        slices = [re.fullmatch(r"train\[(\d+):(\d+)\]", split) for split in benchmark.label_splits(labels)]
+        ranges = [set(range(int(match[1]), int(match[2]))) for match in slices]
+        assert len(ranges) == benchmark.DRAWS and all(len(indices) == labels for indices in ranges)
+        assert all(not a & b for i, a in enumerate(ranges) for b in ranges[i + 1:])  # disjoint
+    assert benchmark.label_splits(2500) == ["train[0:2500]"] and benchmark.label_splits(25000) == ["train"]
 
-    def point(labels, accuracy):
-        return {"labels": labels, "test_accuracy": accuracy}
+    def point(labels, *accuracies):
+        return benchmark.aggregate([{"test_accuracy": accuracy} for accuracy in accuracies], labels)
 
-    result = {"labels": [2500, 25000], "curves": {
-        "ngram_text": [point(2500, 0.80), point(25000, 0.90)],
-        "bert_text, from scratch": [point(2500, 0.70), point(25000, 0.86)],
-        "bert_text, fine-tuned from bert_mlm": [point(2500, 0.82)]}}
+    result = {"labels": [200, 1000, 25000], "curves": {
+        "ngram_text": [point(200, 0.70, 0.72, 0.71), point(1000, 0.83, 0.83, 0.83)],
+        "embedding_bag_text": [point(200, 0.70, 0.70, 0.70), point(1000, 0.80, 0.81, 0.82), point(25000, 0.88)],
+        "embedding_bag_text from word2vec": [point(200, 0.80, 0.81, 0.82), point(1000, 0.84, 0.84, 0.84),
+                                             point(25000, 0.876)]}}
     lines = benchmark.markdown(result).splitlines()
-    assert "| 2,500 | 80.00% | 70.00% | 82.00% |" in lines and "| 25,000 | 90.00% | 86.00% | - |" in lines
-    assert any(line.startswith("- 2,500 labels") and "+12.00 points over scratch, +2.00 over ngram_text" in line
-               for line in lines)
-    assert any(line.startswith("- 25,000 labels") and "not measured" in line for line in lines)
-    only_ngram = {"labels": [2500], "curves": {"ngram_text": [point(2500, 0.80)]}}
-    assert "- 2,500 labels (fine-tuned at least 5 points over scratch, and above ngram_text): not measured." in (
-        benchmark.markdown(only_ngram).splitlines())
+    assert "| 200 | 71.00% (70.0-72.0) | 70.00% (70.0-70.0) | 81.00% (80.0-82.0) |" in lines
+    assert "| 25,000 | - | 88.00% | 87.60% |" in lines
+    judged = [line for line in lines if line.startswith("- ")]
+    assert ("- 200 labels, embedding_bag_text from word2vec: 5 points over scratch and 2 over ngram_text: met "
+            "(+11.00 over scratch, +10.00 over ngram_text).") in judged
+    assert ("- 1,000 labels, embedding_bag_text from word2vec: 5 points over scratch and 2 over ngram_text: "
+            "**missed** (+3.00 over scratch, +1.00 over ngram_text).") in judged
+    assert "- 25,000 labels, embedding_bag_text from word2vec: within 0.3 points of scratch: **missed** (-0.40)." in judged
+    assert "- 1,000 labels, transformer_text from word2vec: 5 points over scratch and 2 over ngram_text: not measured." in judged
 
-    summary = {"model": "bert_text", "test_metrics": {"accuracy": 0.8, "examples": 25000},
-               "examples": {"train": 2250, "validation": 250}, "wall_time_seconds": 1.0}
-    assert benchmark.point(summary, 2500)["test_accuracy"] == 0.8
-    with pytest.raises(SystemExit, match="not one on 1000 labels"):
-        benchmark.point(summary, 1000)
-    with pytest.raises(SystemExit, match="tested on the test split"):
-        benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 2500)
+    summary = {"model": "embedding_bag_text", "test_metrics": {"accuracy": 0.8, "examples": 25000},
+               "examples": {"train": 900, "validation": 100}, "wall_time_seconds": 1.0,
+               "training_pieces": [{"steps": 350}]}
+    assert benchmark.point(summary, 1000)["test_accuracy"] == 0.8
+    student = {**summary, "examples": {"train": 50900, "train_unlabelled": 50000, "validation": 100}}
+    assert benchmark.point(student, 1000)["test_accuracy"] == 0.8  # the unlabelled reviews are no labels
+    with pytest.raises(SystemExit, match="not one on 500 labels"):
+        benchmark.point(summary, 500)
+    with pytest.raises(SystemExit, match="not tested on the test split"):
+        benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 1000)

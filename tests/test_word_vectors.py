@@ -89,9 +89,10 @@ def test_init_from_word_vectors_copies_exactly_the_rows_of_words_both_vocabulari
     embedding = embedding_of(model)
     before = embedding.embeddings.numpy().copy()
 
-    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "film", "good", "plot"])
+    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "film", "good", "plot"], labelled_examples=900)
 
     assert copied["copied_rows"] == 2 and copied["vocabulary_rows"] == 5 and copied["projected"] is None
+    assert copied["frozen"] and not embedding.trainable  # few labels: the vectors stay as pretrained
     after = embedding.embeddings.numpy()
     np.testing.assert_array_equal(after[2], vectors[4])  # film
     np.testing.assert_array_equal(after[3], vectors[2])  # good
@@ -103,14 +104,15 @@ def test_wider_vectors_are_projected_onto_their_principal_components_and_narrowe
     vectors = rng.normal(size=(6, 8)).astype("float32") * np.arange(8, 0, -1)  # variance falls along the axes
     source = word_vector_source(["", "[UNK]", "a", "b", "c", "d"], vectors)
     model = zoo.build_model("embedding_bag_text", **{**TINY_MODEL_ARGS["embedding_bag_text"], "embedding_dim": 4})
-    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "a", "b", "c", "d"])
+    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "a", "b", "c", "d"], labelled_examples=22500)
+    assert not copied["frozen"] and embedding_of(model).trainable  # many labels: fine-tuned
     assert copied["copied_rows"] == 4 and copied["projected"] == "8 -> 4 dimensions (PCA)"
     projected = embedding_of(model).embeddings.numpy()[2:6]
     np.testing.assert_allclose(projected, transfer.principal_components(vectors, 4)[2:6], rtol=1e-5)
     assert np.all(np.diff(projected.var(axis=0)) <= 1e-6)  # most variance first
     wide = zoo.build_model("embedding_bag_text", **{**TINY_MODEL_ARGS["embedding_bag_text"], "embedding_dim": 16})
     with pytest.raises(UserError, match="its vectors are 8 wide, embedding_bag_text's embedding 16"):
-        transfer.copy_word_vectors(source, wide, ["", "[UNK]", "a"])
+        transfer.copy_word_vectors(source, wide, ["", "[UNK]", "a"], labelled_examples=900)
 
 
 def test_bert_keeps_its_own_vocabulary_and_gets_the_rows_of_the_words_the_vectors_know():
@@ -119,7 +121,7 @@ def test_bert_keeps_its_own_vocabulary_and_gets_the_rows_of_the_words_the_vector
     model = zoo.build_model("bert_text", num_classes=2, **TINY_MODEL_ARGS["bert_text"])
     assert transfer.check_preprocessor(source, zoo.get_model_spec("bert_text").make_preprocessor(
         {"vocabulary_size": 200, "sequence_length": 16})) is None  # BERT adapts its own, [CLS] and all
-    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "film", "good"])
+    copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "film", "good"], 900)
     assert copied["copied_rows"] == 2 and copied["copied_layers"] == ["token_embedding"]
     rows = model.backbone.token_embedding.embeddings.numpy()
     np.testing.assert_array_equal(rows[5:7], [[3] * 8, [2] * 8])
@@ -129,7 +131,7 @@ def test_a_vocabulary_with_no_word_in_common_is_a_one_line_error():
     source = word_vector_source(["", "[UNK]", "good", "film"], np.ones((4, 8), "float32"))
     model = zoo.build_model("embedding_bag_text", **TINY_MODEL_ARGS["embedding_bag_text"])
     with pytest.raises(UserError, match="none of the 4 words of this run's vocabulary has a vector there") as error:
-        transfer.copy_word_vectors(source, model, ["", "[UNK]", "电", "影"])
+        transfer.copy_word_vectors(source, model, ["", "[UNK]", "电", "影"], labelled_examples=900)
     assert "\n" not in str(error.value)
 
 
@@ -188,6 +190,10 @@ def test_init_from_a_word2vec_run_takes_its_vocabulary_and_every_vector(vectors_
     assert summary["init_from"]["vocabulary_rows"] == len(vocabulary)
     classifier = keras.saving.load_model(tmp_path / "bag" / "model.keras")
     assert classifier.get_layer("text_vectorizer").get_vocabulary() == vocabulary
+    # Few labels: the vectors were frozen, and the trained model holds them as they came.
+    assert summary["init_from"]["frozen"]
+    rows = embedding_of(classifier.get_layer("embedding_bag_text")).embeddings.numpy()
+    np.testing.assert_array_equal(rows[2:len(vocabulary)], vectors[2:])
 
 
 @pytest.mark.parametrize("model, message", [

@@ -79,7 +79,7 @@ def train(config, callbacks=()):
         model, trainer, saved_model = compiled_model(
             spec, task, model_args, settings, epochs * steps_per_epoch, strategy, jit_compile, datasets
         )
-        initialization = source and initialize(model, source, datasets.preprocessor)
+        initialization = source and initialize(model, source, datasets)
 
         with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
             earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
@@ -318,11 +318,12 @@ def compiled_model(spec, task, model_args, settings, total_steps, strategy, jit_
     return model, trainer, saved_model
 
 
-def initialize(model, source, preprocessor):
-    """Copies `source`'s weights into `model` (word vectors into the token embedding of ids that
-    `preprocessor` makes); says, and returns, what it copied."""
+def initialize(model, source, datasets):
+    """Copies `source`'s weights into `model` (word vectors into the token embedding of the ids
+    that the run's preprocessor makes); says, and returns, what it copied."""
     if transfer.is_word_vectors(source):
-        return transfer.copy_word_vectors(source, model, preprocessor.get_vocabulary())
+        labelled = datasets.examples["train"] - datasets.examples.get("train_unlabelled", 0)
+        return transfer.copy_word_vectors(source, model, datasets.preprocessor.get_vocabulary(), labelled)
     copied, fresh = transfer.copy_weights(source, model)
     print(f"Initialized from {source.path}: copied {', '.join(copied)}"
           + (f"; new: {', '.join(fresh)}" if fresh else ""))

@@ -24,6 +24,10 @@ from zoo.registry import register_model
     batch_size=32,  # texts: a step learns from all their skip-gram pairs (about 25,000)
     learning_rate=3e-3,
     jit_compile=True,  # three times faster steps on a CPU
+    preset_files={  # presets/word2vec/, made by benchmarks/publish_presets.py
+        "model.keras": "9d2c9cf276aa8471c2a533f4cb1624c36a2da443589f1dc232bd67f0766900c8",
+        "summary.json": "bca81bc0bf0ea0532e4001ddae53c22436dab1a2c181f6c60c37168e9b021fb6",
+    },
 )
 def word2vec(vocabulary_size=20000, sequence_length=512, embedding_dim=128, negatives=5):
     """Skip-gram scores: for each (word, its context word, `negatives` sampled words), how well the
