@@ -403,7 +403,8 @@ def table():
             continue
         speed = (f"{figures['batch_1_latency_ms']:.1f} ms" if "batch_1_latency_ms" in figures
                  else f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters"
-                 if "generation_seconds" in figures else "(an encoder to fine-tune)")
+                 if "generation_seconds" in figures else "(vectors to start a model from)"
+                 if "neighbours" in figures else "(an encoder to fine-tune)")
         load = f"{figures['load_seconds']:.2f} s" if "load_seconds" in figures else "-"
         lines.append(f"| `{name}` | {presets.headline(figures)} on `{figures['test']['split']}` | "
                      f"{figures['parameters']:,} | {figures['size_bytes'] / 2**20:.1f} MiB | {load} | {speed} |")

@@ -26,7 +26,8 @@ def test_the_three_core_models_are_registered():
 
 
 def test_list_models_filters_with_fnmatch_and_sorts():
-    assert zoo.list_models("*text*") == ["bert_text", "gpt_text", "lstm_text", "ngram_text", "transformer_text"]
+    assert zoo.list_models("*text*") == [
+        "bert_text", "embedding_bag_text", "gpt_text", "lstm_text", "ngram_text", "transformer_text"]
     assert zoo.list_models("mnist_*") == ["mnist_cnn", "mnist_cnn_fast", "mnist_cnn_small"]
     assert zoo.list_models("mnist_cnn") == ["mnist_cnn"]
     assert zoo.list_models("nothing*") == []
