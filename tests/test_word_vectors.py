@@ -14,6 +14,7 @@ import tensorflow_datasets as tfds
 
 import train
 import zoo
+import zoo.models  # noqa: F401  (registers standardize_words, which the saved text models name)
 from conftest import REPO_ROOT, TINY_MODEL_ARGS
 from zoo import data, presets, training, transfer, word_vectors
 from zoo.config import TrainConfig
