@@ -215,16 +215,23 @@ def card(figures, summary):
         "## How good it is", "",
         f"- Test: **{presets.headline(figures)}** over the whole `{test['split']}` split ({test['examples']:,} examples).",
         *reproduce(name, figures), "",
-        "## Files", "",
-        "| file | SHA-256 |", "|---|---|",
-        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
-        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
-        f"loads in {figures['load_seconds']:.2f} s.", "",
+        *files_section(figures),
         "## What it is not good for", "",
         f"- {NOT_FOR[spec.modality]}",
         *limits(name, figures), "",
     ]
     return "\n".join(lines)
+
+
+def files_section(figures):
+    """A card's list of its files with their SHA-256s, the folder's size and load time."""
+    return [
+        "## Files", "",
+        "| file | SHA-256 |", "|---|---|",
+        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
+        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
+        f"loads in {figures['load_seconds']:.2f} s.", "",
+    ]
 
 
 def card_writer(figures):
@@ -274,11 +281,7 @@ def word_vectors_card(figures, summary):
         "| word | nearest words |", "|---|---|",
         *[f"| {word} | {', '.join(neighbours)} |" for word, neighbours in figures["neighbours"].items()], "",
         "- What they buy a classifier trained on few labels is the main README's learning curve.", "",
-        "## Files", "",
-        "| file | SHA-256 |", "|---|---|",
-        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
-        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
-        f"loads in {figures['load_seconds']:.2f} s.", "",
+        *files_section(figures),
         "## What it is not good for", "",
         f"- {NOT_FOR['text']}",
         "- Words it never saw, or saw fewer times than the 20,000 most frequent: they all share [UNK]'s row, "
@@ -332,11 +335,7 @@ def pretraining_card(figures, summary):
         f"({test['examples']:,} reviews, never trained on), at {pieces[-1]['sequence_length']} tokens, counted over "
         "the picked positions only.",
         "- What it buys a classifier fine-tuned from it is the main README's learning curve.", "",
-        "## Files", "",
-        "| file | SHA-256 |", "|---|---|",
-        *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
-        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
-        f"loads in {figures['load_seconds']:.2f} s.", "",
+        *files_section(figures),
         "## What it is not good for", "",
         f"- {NOT_FOR['text']}",
         "- Masked-word prediction as such: whole words out of 20,000 are hard targets for an encoder this small. "

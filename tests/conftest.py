@@ -42,6 +42,18 @@ TINY_MODEL_ARGS = {
 }
 
 
+def train_tiny(name, model_dir, **config):
+    """A finished one-epoch run of `name`, built tiny (`TINY_MODEL_ARGS`), on 64 mock examples per split."""
+    import tensorflow_datasets as tfds
+
+    from zoo import training
+    from zoo.config import TrainConfig
+
+    with tfds.testing.mock_data(num_examples=64):
+        return training.train(TrainConfig(model=name, model_dir=str(model_dir), epochs=1, batch_size=16,
+                                          model_args=dict(TINY_MODEL_ARGS[name]), **config))
+
+
 def classifiers():
     """The registered models trained as classifiers: class probabilities out, and exported."""
     import zoo

@@ -12,16 +12,11 @@ import tensorflow_datasets as tfds
 
 import train
 import zoo
-from conftest import TINY_MODEL_ARGS
+from conftest import TINY_MODEL_ARGS, train_tiny
 from zoo import training, transfer
 from zoo.config import TrainConfig
 from zoo.tasks.base import inference_model
 
-
-def train_tiny(name, model_dir, **config):
-    with tfds.testing.mock_data(num_examples=64):
-        return training.train(TrainConfig(model=name, model_dir=str(model_dir), epochs=1, batch_size=16,
-                                          model_args=dict(TINY_MODEL_ARGS[name]), **config))
 
 
 @pytest.fixture(scope="module")

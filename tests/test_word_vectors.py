@@ -10,14 +10,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 import train
 import zoo
 import zoo.models  # noqa: F401  (registers standardize_words, which the saved text models name)
-from conftest import REPO_ROOT, TINY_MODEL_ARGS
-from zoo import data, presets, training, transfer, word_vectors
-from zoo.config import TrainConfig
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
+from zoo import data, presets, transfer, word_vectors
 from zoo.errors import UserError
 from zoo.tasks import word2vec
 
@@ -154,11 +152,6 @@ def test_mean_pooling_ignores_padding_the_same_text_padded_differently_gives_the
     padded = lambda length: np.array([text + [0] * (length - len(text))])  # noqa: E731
     np.testing.assert_allclose(long(padded(32)), short(padded(8)), rtol=1e-6)
 
-
-def train_tiny(name, model_dir, **config):
-    with tfds.testing.mock_data(num_examples=64):
-        return training.train(TrainConfig(model=name, model_dir=str(model_dir), epochs=1, batch_size=16,
-                                          model_args=dict(TINY_MODEL_ARGS[name]), **config))
 
 
 @pytest.fixture(scope="module")
