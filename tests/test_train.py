@@ -359,7 +359,7 @@ def test_list_shows_name_modality_task_dataset_and_parameters(capsys, tmp_path, 
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
     assert train.main(["--list", "*text*"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert f"  {zoo.build_model('gpt_text').count_params():,}  " in lines[2]
+    assert f"  {zoo.build_model('gpt_text').count_params():,}  " in lines[3]
     command = [sys.executable, "-X", "importtime", "train.py", "--list"]
     listed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
                             env={**os.environ, "ZOO_CACHE_DIR": str(tmp_path)})
@@ -367,8 +367,8 @@ def test_list_shows_name_modality_task_dataset_and_parameters(capsys, tmp_path, 
         line for line in listed.stdout.splitlines()[1:] if line.split()[0] in zoo.list_models()]
     assert "| tensorflow\n" not in listed.stderr and "| keras\n" not in listed.stderr, "listed from the cache"
     assert lines[0].split() == ["name", "modality", "task", "dataset", "parameters", "trained", "weights", "(test)"]
-    assert [line.split()[0] for line in lines[1:]] == ["bert_text", "gpt_text", "lstm_text", "ngram_text",
-                                                       "transformer_text"]
+    assert [line.split()[0] for line in lines[1:]] == ["bert_text", "embedding_bag_text", "gpt_text", "lstm_text",
+                                                       "ngram_text", "transformer_text"]
     assert lines[1].split()[1:4] == ["text", "classification", "imdb_reviews"]
 
 
