@@ -35,6 +35,7 @@ from zoo.tasks import task_for
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
 LOCK_FILE = ".lock"  # held while a process runs in the model dir
+MIN_STEPS_EPOCHS = 10  # the most epochs a recipe's min_steps are split into, on small data
 MAX_SEED = 2**32 - 1  # NumPy's seeds, which keras.utils.set_random_seed sets, are 32-bit
 
 # Keras' fit fails on sparse inputs over several replicas, and over several workers, without it.
@@ -288,8 +289,12 @@ def schedule(train_batches, epochs, steps_per_epoch=None, max_steps=None, min_st
     """(training batches, epochs, steps per epoch) for the requested run length. An epoch is one
     pass over the data unless `steps_per_epoch` or a shorter `max_steps` says otherwise; then the
     data repeats, so the next epoch goes on where the last one stopped. `min_steps` (a recipe's)
-    adds epochs until the run takes at least that many steps."""
+    adds epochs until the run takes at least that many steps, in at most `MIN_STEPS_EPOCHS`
+    epochs: a few hundred examples repeat within an epoch rather than make hundreds of one-step
+    epochs, each validated and backed up (which took most of such a run's time)."""
     steps_in_data = int(train_batches.cardinality())
+    if min_steps and not steps_per_epoch:
+        steps_per_epoch = max(steps_in_data, math.ceil(min_steps / MIN_STEPS_EPOCHS))
     steps_per_epoch = min(steps_per_epoch or steps_in_data, max_steps or math.inf)
     if min_steps:
         epochs = max(epochs, math.ceil(min_steps / steps_per_epoch))
