@@ -439,3 +439,20 @@ def test_a_log_file_gets_a_progress_line_while_an_epoch_runs(tmp_path, monkeypat
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     assert lines[0].startswith("epoch 1/2 step 1/4, ") and "examples/s, loss " in lines[0]
     assert lines[0].endswith(" s left in the epoch") and any(line.startswith("epoch 2/2 step 4/4") for line in lines)
+
+
+@pytest.mark.parametrize("batches, epochs, flags, expected", [
+    (2, 2, {"min_steps": 350}, (10, 35)),  # 200 reviews: 10 epochs of 35 steps, the data repeated
+    (7, 2, {"min_steps": 350}, (10, 35)),
+    (175, 2, {"min_steps": 350}, (2, 175)),  # IMDB's 22,500: the recipe's own two passes
+    (2, 2, {"min_steps": 350, "steps_per_epoch": 5}, (70, 5)),  # asked for: kept
+    (2, 2, {"min_steps": 350, "max_steps": 3}, (1, 3)),
+    (2, 2, {}, (2, 2)),  # --epochs given: no minimum
+])
+def test_a_recipes_minimum_steps_take_at_most_ten_epochs_on_small_data(batches, epochs, flags, expected):
+    dataset = tf.data.Dataset.range(batches)
+    repeated, epochs, steps_per_epoch = training.schedule(dataset, epochs, **flags)
+    assert (epochs, steps_per_epoch) == expected
+    assert epochs * steps_per_epoch >= min(flags.get("min_steps", 0), flags.get("max_steps") or flags.get("min_steps", 0))
+    if steps_per_epoch > batches:
+        assert len(list(repeated.take(steps_per_epoch))) == steps_per_epoch  # repeats rather than runs dry
