@@ -102,7 +102,8 @@ def point(summary, labels):
         raise SystemExit(f"{summary['model']}: a run not tested on the test split ({test['examples']} examples)")
     if examples["train"] - examples.get("train_unlabelled", 0) + examples["validation"] != labels:
         raise SystemExit(f"{summary['model']}: a run on {examples} is not one on {labels} labels")
-    return {"test_accuracy": test["accuracy"], "steps": summary["training_pieces"][-1]["steps"],
+    steps = summary["training_pieces"][-1]["steps"] if "training_pieces" in summary else None  # older summaries
+    return {"test_accuracy": test["accuracy"], "steps": steps,
             "init_from": summary.get("init_from"), "wall_time_seconds": summary["wall_time_seconds"]}
 
 
