@@ -227,3 +227,11 @@ def test_the_word2vec_preset_neighbours_are_those_its_card_shows():
     recorded = presets.figures("word2vec")["neighbours"]
     for word, neighbours in recorded.items():
         assert [neighbour for neighbour, _ in word_vectors.nearest(model, word)] == neighbours
+
+
+def test_bert_mlm_pretrains_from_word_vectors_in_its_own_vocabulary(vectors_run, tmp_path):
+    summary = train_tiny("bert_mlm", tmp_path / "mlm", init_from=str(vectors_run), max_steps=2)
+    copied = summary["init_from"]
+    assert copied["copied_layers"] == ["token_embedding"] and copied["copied_rows"] > 0
+    assert copied["vocabulary_rows"] == summary["vocabulary_size"]  # BERT's own, [CLS] and all
+    assert copied["frozen"] == (summary["examples"]["train"] < transfer.FREEZE_BELOW_EXAMPLES)  # 48 mock texts
