@@ -114,7 +114,7 @@ def load(
 
     if preprocessor is not None and adapt:
         preprocessor = adapted(preprocessor, raw["train"].map(lambda text, label: text))
-    elif preprocessor is not None and modality == "text":
+    elif preprocessor is not None:
         check_coverage(preprocessor, raw["train"].map(lambda text, label: text))
 
     def batches(dataset, training):

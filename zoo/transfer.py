@@ -34,6 +34,8 @@ import numpy as np
 
 from zoo import presets, saving
 from zoo.errors import UserError
+from zoo.models.text_preprocessing import BertInputs
+from zoo.registry import get_model_spec, list_models
 
 PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
 TASK_CONFIG = "task.json"  # keras-hub's task config, in a preset folder that holds the task's head too
@@ -139,7 +141,7 @@ def check_preprocessor(source, unadapted):
     if is_word_vectors(source):
         if not _makes_token_ids(unadapted):
             raise UserError(f"--init-from {source.path}: word vectors start a model's token embedding, and this "
-                            f"one reads no token ids; pick a word-level model ({', '.join(WORD_LEVEL_MODELS)})")
+                            f"one reads no token ids; pick a word-level model ({', '.join(word_level_models())})")
         if type(unadapted) is not type(source.preprocessor):
             return None
     theirs, ours = _settings(source.preprocessor), _settings(unadapted)
@@ -163,7 +165,6 @@ def check_preprocessor(source, unadapted):
 
 
 FREEZE_BELOW_EXAMPLES = 5000  # labelled training examples under which copied word vectors are frozen
-WORD_LEVEL_MODELS = ("embedding_bag_text", "transformer_text", "lstm_text", "bert_text", "bert_mlm")
 
 
 def is_word_vectors(source):
@@ -174,7 +175,14 @@ def is_word_vectors(source):
 def _makes_token_ids(preprocessor):
     if isinstance(preprocessor, keras.layers.TextVectorization):
         return preprocessor.get_config()["output_mode"] == "int"
-    return hasattr(preprocessor, "token_id")  # BertInputs
+    return isinstance(preprocessor, BertInputs)
+
+
+def word_level_models():
+    """The registered models whose preprocessor makes word ids: those word vectors can start."""
+    specs = [get_model_spec(name) for name in list_models()]
+    return [spec.name for spec in specs
+            if spec.preprocessor and _makes_token_ids(spec.make_preprocessor(spec.default_args()))]
 
 
 def copy_word_vectors(source, model, vocabulary, labelled_examples):

@@ -90,7 +90,7 @@ def keep_probabilities(counts):
     words = counts.astype(np.float64)
     words[list(SPECIAL_IDS)] = 0
     threshold = SUBSAMPLE * words.sum()
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # a count of 0: never seen, never kept
         keep = (np.sqrt(words / threshold) + 1) * threshold / words
     keep = np.minimum(np.nan_to_num(keep, posinf=1.0), 1.0)
     keep[list(SPECIAL_IDS)] = 0
