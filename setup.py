@@ -14,6 +14,8 @@ setup(
         # tensorflow-datasets 4.9 imports it at run time without declaring it.
         "importlib_resources",
         "numpy",
+        # `import zoo` registers its Keras objects when Keras is imported (a post-import hook).
+        "wrapt",
         # TensorFlow no longer installs it; Keras' TensorBoard callback needs it.
         "tensorboard",
         # Protos for TF Serving's warm-up requests and models.config.

@@ -49,8 +49,12 @@ def print_models(pattern):
 
 
 def trained_weights(name):
-    """The preset's recorded test figure, or '-' for a model that ships no weights."""
-    figures = zoo.presets.figures(name) if name in zoo.list_presets() else None
+    """The preset's recorded test figure, '-' for a model that ships no weights, or where to
+    restore a preset whose files are not those shipped."""
+    try:
+        figures = zoo.presets.figures(name) if name in zoo.list_presets() else None
+    except zoo.PresetError:
+        return f"damaged: git checkout -- {zoo.presets.presets_dir() / name}"
     return zoo.presets.headline(figures) if figures else "-"
 
 

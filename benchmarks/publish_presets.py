@@ -8,7 +8,8 @@
 `presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
 whole test split: it must give the run's own figure) and on the fixed slice the tests check,
 times loading and batch-1 inference, and writes `preset.json` (the figures) and the card
-`README.md`. It prints the `preset_files` record to paste into the model's registration.
+`README.md`. It prints the `preset_files` record (every file it ships) to paste into the model's
+registration, as `cards` does after rewriting them.
 `cards` rewrites every card from its `preset.json` (with `--conditions`, recorded there: what
 else the machine ran while the run trained); `table` rewrites the README's table of presets.
 """
@@ -32,7 +33,9 @@ import tensorflow_datasets as tfds  # noqa: E402
 
 import zoo  # noqa: E402
 from run import machine  # noqa: E402
-from zoo import evaluate, generate, presets, word_vectors  # noqa: E402
+from zoo import evaluate, generate, presets, training, word_vectors  # noqa: E402
+from zoo.config import TrainConfig  # noqa: E402
+from zoo.tasks import task_for  # noqa: E402
 from zoo.tasks import classification  # noqa: E402
 
 SLICE = "test[:2000]"  # the fixed slice whose figure the slow test reproduces exactly
@@ -60,27 +63,27 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 TABLE_MARKERS = ("<!-- presets:start -->", "<!-- presets:end -->")
 
 
-def recipe_command(summary):
-    """The train.py command that made the run: its model's registered recipe, nothing changed."""
-    spec, used = zoo.get_model_spec(summary["model"]), summary["hyperparameters"]
-    recipe = {"epochs": spec.epochs, "batch_size": spec.batch_size, "learning_rate": spec.learning_rate,
-              "train_split": spec.train_split, "test_split": spec.test_split,
-              "model_args": json.loads(json.dumps(spec.default_args())),  # tuples as the summary's lists
-              "dataset": spec.dataset, "init_from": None, "mixed_precision": "off"}
-    changed = {key: used[key] for key, value in recipe.items()
-               if key != "model_args" and used.get(key) != value}
-    changed.update({name: value for name, value in used["model_args"].items()
-                    if name in recipe["model_args"] and recipe["model_args"][name] != value})
-    if changed or summary.get("distillation"):
-        raise SystemExit(f"{summary['model']}'s run is not its registered recipe ({changed}): a preset must be")
-    return f"python train.py --model {summary['model']} --data-dir ../shared/tensorflow_datasets"
+def recipe_command(run_dir, summary):
+    """The train.py command that made the run: its model's registered recipe, nothing changed.
+    Every setting the run recorded (`run.json`: epochs, steps, splits, data, model arguments,
+    initialization, precision...) is compared with what that command records, and a teacher too."""
+    spec = zoo.get_model_spec(summary["model"])
+    used = json.loads((run_dir / training.RUN_FILE).read_text())["settings"]
+    config = TrainConfig(model=spec.name)
+    recipe = training.run_settings(spec, config, task_for(spec, config))
+    changed = [f"{key}={used.get(key)!r} (the recipe's {value!r})" for key, value in recipe.items() if used.get(key) != value]
+    changed += [f"taught by {summary['distillation']['teacher']}"] if summary.get("distillation") else []
+    if changed:
+        raise SystemExit(f"{spec.name}'s run departs from its registered recipe: {'; '.join(changed)}. "
+                         f"A preset is made by `python train.py --model {spec.name}` alone.")
+    return f"python train.py --model {spec.name} --data-dir ../shared/tensorflow_datasets"
 
 
 def publish(run_dir, data_dir):
     run_dir = pathlib.Path(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     name = summary["model"]
-    command = pretraining_command(summary) if summary["task"] == "masked_lm" else recipe_command(summary)
+    command = pretraining_command(summary) if summary["task"] == "masked_lm" else recipe_command(run_dir, summary)
     target = presets.presets_dir() / name
     shutil.rmtree(target, ignore_errors=True)
     if summary["task"] == "masked_lm":
@@ -99,7 +102,19 @@ def publish(run_dir, data_dir):
     figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir())
     (target / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
     (target / presets.CARD).write_text(card_writer(figures)(figures, summary))
-    print(f"{name}: preset_files={json.dumps(files)}")
+    print_record(target)
+
+
+def unchecked_figures(name):
+    """Preset `name`'s `preset.json`, read before its record is updated to it."""
+    return json.loads((presets.presets_dir() / name / presets.CARD_FIGURES).read_text())
+
+
+def print_record(directory):
+    """The `preset_files` record of every file the preset at `directory` ships, to paste into
+    its model's registration."""
+    record = {path.name: presets.sha256(path) for path in sorted(directory.iterdir())}
+    print(f"{directory.name}: preset_files={json.dumps(record, indent=4)}")
 
 
 def pretraining_command(summary):
@@ -384,12 +399,13 @@ def rewrite_cards(conditions=None):
     """Every published card again, from its figures and its run's summary."""
     for name in presets.list_presets():
         directory = presets.presets_dir() / name
-        figures = presets.figures(name)
+        figures = unchecked_figures(name)
         if conditions:
             figures["conditions"] = conditions
             (directory / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
         summary = json.loads((directory / "summary.json").read_text())
         (directory / presets.CARD).write_text(card_writer(figures)(figures, summary))
+        print_record(directory)
 
 
 def table():
@@ -397,7 +413,7 @@ def table():
     lines = ["| preset | test figure (whole recipe test split) | parameters | size on disk | load time | batch-1 latency |",
              "|---|---|---|---|---|---|"]
     for name in presets.list_presets():
-        figures = presets.figures(name)
+        figures = unchecked_figures(name)
         if figures is None or "test" not in figures:
             continue
         speed = (f"{figures['batch_1_latency_ms']:.1f} ms" if "batch_1_latency_ms" in figures

@@ -1,6 +1,7 @@
 """Test setup: two logical CPU devices, so MirroredStrategy runs with two replicas without GPUs."""
 
 import contextlib
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -40,6 +41,14 @@ TINY_MODEL_ARGS = {
                          "num_heads": 2, "intermediate_dim": 16},
     "word2vec": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8},
 }
+
+
+def load_benchmark(name):
+    """benchmarks/NAME.py as a module (benchmarks/ is no package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def train_tiny(name, model_dir, **config):

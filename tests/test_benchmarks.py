@@ -1,25 +1,17 @@
 """The benchmark harness runs end to end on --quick settings with mock data and writes a
 well-formed results file; its figures are the benchmark's claims, not the tests'."""
 
-import importlib.util
 import json
 import re
 
 import pytest
 import tensorflow_datasets as tfds
 
-from conftest import REPO_ROOT
-
-
-def load_harness():
-    spec = importlib.util.spec_from_file_location("benchmark_run", REPO_ROOT / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_benchmark
 
 
 def test_quick_run_writes_results_table_and_plots(tmp_path):
-    harness = load_harness()
+    harness = load_benchmark("run")
     readme_before = harness.README.read_text()
     with tfds.testing.mock_data(num_examples=256):
         assert harness.main(["--quick", "--seeds", "1", "--models", "mnist_cnn", "mnist_cnn_fast", "transformer_text",
@@ -51,7 +43,7 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
 
 
 def test_a_second_run_on_the_same_day_never_overwrites_the_first(tmp_path):
-    harness = load_harness()
+    harness = load_benchmark("run")
     assert harness.unused_stem(tmp_path, "cpu2-2026-11-23") == "cpu2-2026-11-23"
     (tmp_path / "cpu2-2026-11-23.json").write_text("{}")
     (tmp_path / "cpu2-2026-11-23-2.json").write_text("{}")
@@ -59,7 +51,7 @@ def test_a_second_run_on_the_same_day_never_overwrites_the_first(tmp_path):
 
 
 def test_table_gives_median_and_range_of_the_seeds():
-    harness = load_harness()
+    harness = load_benchmark("run")
     run = dict(model="mnist_cnn", dataset="mnist", target_accuracy=0.99, pipeline_examples_per_second=1.0,
                peak_memory_mb=1.0, parameters=10, train_examples_per_second=100.0,
                serving_examples_per_second=1000.0, batch_1_latency_ms=2.0)
@@ -72,14 +64,6 @@ def test_table_gives_median_and_range_of_the_seeds():
     table = harness.markdown_table(runs)
     assert "| `mnist_cnn` | zoo | 3 | 0.9940 (0.9930-0.9950) | 0.99: 30 (20-40) s |" in table
     assert "| `mnist_cnn` | 2.00x | +0.15 |" in table
-
-
-def load_benchmark(name):
-    """benchmarks/NAME.py as a module (benchmarks/ is no package)."""
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO_ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_distillation_targets_are_judged_on_the_right_rows():

@@ -14,6 +14,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from conftest import REPO_ROOT, TINY_MODEL_ARGS
+import zoo
 from zoo import export, generate, training
 from zoo.errors import UserError
 
@@ -137,3 +138,11 @@ def test_a_language_model_is_not_evaluated_as_a_classifier(gpt_run, capsys):
         error = capsys.readouterr().err
         assert "holds a gpt_text (causal_lm) run, and zoo.evaluate scores classifiers" in error
         assert "zoo.generate" in error and error.count("\n") == 1
+
+
+def test_the_language_model_preset_generates_python_strings_as_keras_hub_models_do():
+    model = zoo.from_preset("gpt_text")
+    text = model.generate("This film", max_length=16)
+    assert isinstance(text, str) and text.startswith("This film")
+    texts = model.generate(["This film", "A"], max_length=16)
+    assert [type(text) for text in texts] == [str, str] and texts[1].startswith("A")

@@ -161,3 +161,23 @@ def test_lstm_layers_stay_eligible_for_cudnn():
         assert lstm.recurrent_dropout == 0 and not lstm.unroll and lstm.use_bias
         assert lstm.activation is keras.activations.tanh
         assert lstm.recurrent_activation is keras.activations.sigmoid
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_a_direct_call_is_deterministic_and_equals_predict_also_after_a_keras_file(name, tmp_path):
+    model = tiny_model(name)
+    inputs, _ = tiny_batch(model)
+    model.save(tmp_path / "model.keras")
+    for model in (model, keras.saving.load_model(tmp_path / "model.keras")):
+        first, second = keras.ops.convert_to_numpy(model(inputs)), keras.ops.convert_to_numpy(model(inputs))
+        np.testing.assert_array_equal(first, second)
+        np.testing.assert_allclose(first, model.predict(inputs, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_image_models_shift_their_inputs_in_training_only():
+    model = zoo.build_model("mnist_cnn", max_shift=0.3, dropout=0.0)
+    images, _ = tiny_batch(model)
+    assert model.get_layer(index=2).__class__.__name__ == "RandomShift"
+    shifts = keras.Model(model.input, model.get_layer(index=2).output)
+    np.testing.assert_allclose(shifts(images), images / 255, atol=1e-6)
+    assert not np.allclose(shifts(images, training=True), images / 255, atol=1e-2)

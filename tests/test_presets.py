@@ -2,18 +2,23 @@
 checked on every use, loaded by name from Python and from every command line; and each one's
 recorded figure reproduced exactly on a fixed slice of the real test split."""
 
-import importlib.util
+import json
 import pathlib
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 import train
 import zoo
-from conftest import REPO_ROOT
-from zoo import evaluate, export, generate, predict, presets
+from conftest import REPO_ROOT, load_benchmark
+from zoo import evaluate, export, generate, predict, presets, training
+from zoo.config import TrainConfig
+from zoo.tasks import task_for
 
 MAX_TOTAL_BYTES = 80 * 2**20  # eleven presets; a 20,000-word table of 128-d vectors alone is 10 MiB
 SMALL = "mnist_cnn_fast"  # the smallest preset, for the tests that copy one
@@ -34,9 +39,9 @@ def error_line(capsys, command, *argv):
 @pytest.fixture
 def copied_presets(tmp_path, monkeypatch):
     """A writable copy of one preset, where ZOO_PRESETS_DIR points (this process and its children)."""
-    shutil.copytree(REPO_ROOT / "presets" / SMALL, tmp_path / SMALL)
-    monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path))
-    return tmp_path
+    shutil.copytree(REPO_ROOT / "presets" / SMALL, tmp_path / "presets" / SMALL)
+    monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path / "presets"))
+    return tmp_path / "presets"
 
 
 def test_every_model_ships_a_preset_whose_files_are_those_its_record_and_card_name():
@@ -45,11 +50,27 @@ def test_every_model_ships_a_preset_whose_files_are_those_its_record_and_card_na
     for name in presets.list_presets():
         directory = presets.preset_dir(name)  # checks every recorded file's SHA-256
         record = zoo.get_model_spec(name).preset_files
+        assert sorted(record) == sorted(path.name for path in directory.iterdir())  # every file it ships
         figures, card = presets.figures(name), (directory / presets.CARD).read_text()
-        assert figures["files"] == record and all(f"`{digest}`" in card for digest in record.values())
+        loaded = figures["files"]  # the files it is used from, which its card names
+        assert loaded == {filename: record[filename] for filename in loaded}
+        assert all(f"`{digest}`" in card for digest in loaded.values())
         assert figures["command"] in card and presets.headline(figures).split(" (")[0] in card.replace("**", "")
         total += sum(path.stat().st_size for path in directory.iterdir())
     assert total <= MAX_TOTAL_BYTES
+
+
+@pytest.mark.parametrize("filename", ["model.keras", presets.CARD_FIGURES, "evaluation.json", presets.CARD])
+def test_every_shipped_file_is_checked_so_an_edited_figure_is_refused(copied_presets, capsys, filename):
+    path = copied_presets / SMALL / filename
+    path.write_bytes(path.read_bytes().replace(b"9", b"8"))
+    with pytest.raises(zoo.PresetError, match="SHA-256 differs"):
+        zoo.from_preset(SMALL)
+    with pytest.raises(zoo.PresetError, match="SHA-256 differs"):
+        presets.figures(SMALL)
+    assert train.main(["--list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(SMALL))
+    assert row.endswith(f"damaged: git checkout -- {copied_presets / SMALL}")
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -65,8 +86,8 @@ def test_a_missing_truncated_or_altered_file_is_a_one_line_error_naming_it(copie
     assert str(weights) in str(error.value) and "\n" not in str(error.value)
     assert str(weights) in error_line(capsys, "predict", SMALL, "digit.png")
     assert message in error_line(capsys, "train.py", "--model", SMALL, "--init-from", SMALL,
-                                 "--model-dir", str(copied_presets / "run"))
-    assert not (copied_presets / "run").exists()
+                                 "--model-dir", str(copied_presets.parent / "run"))
+    assert not (copied_presets.parent / "run").exists()
 
 
 @pytest.mark.parametrize("command", [
@@ -83,6 +104,24 @@ def test_an_unknown_preset_is_a_one_line_error_listing_those_that_exist(capsys, 
     with pytest.raises(zoo.PresetError, match=listed):
         zoo.from_preset("mnist_cn")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command, message", [
+    (["evaluate", "--model-dir", SMALL, "--checkpoint", "best"], f"preset {SMALL} ships its final model only: drop --checkpoint best"),
+    (["export", "--model-dir", SMALL, "--checkpoint", "best"], f"preset {SMALL} ships its final model only"),
+    (["predict", "{presets}/nowhere", "digit.png"], "ZOO_PRESETS_DIR={presets}/nowhere is not a folder: point it at"),
+])
+def test_a_preset_used_wrongly_gets_the_line_that_fixes_it(capsys, tmp_path, monkeypatch, command, message):
+    monkeypatch.chdir(tmp_path)
+    if "nowhere" in " ".join(command):
+        monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path / "nowhere"))
+        command = [SMALL if "nowhere" in part else part for part in command]
+    assert message.format(presets=tmp_path) in error_line(capsys, *command)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_preset_name_with_a_trailing_slash_is_the_preset():
+    assert presets.resolve(f"{SMALL}/") == presets.preset_dir(SMALL)
 
 
 def test_from_preset_is_the_trained_model_raw_inputs_in_ready_for_predict_and_fit():
@@ -124,15 +163,74 @@ def test_each_classifier_preset_scores_exactly_its_recorded_figure_on_the_fixed_
     assert report["accuracy"] > (0.98 if zoo.get_model_spec(name).dataset == "mnist" else 0.85)
 
 
+def test_publishing_refuses_a_run_that_departs_from_its_recipe_in_any_setting(tmp_path):
+    recipe_command = load_benchmark("publish_presets").recipe_command
+    spec, config = zoo.get_model_spec(SMALL), TrainConfig(model=SMALL)
+    recipe = training.run_settings(spec, config, task_for(spec, config))
+    summary = {"model": SMALL}
+    for departure in ({}, {"max_steps": 20}, {"epochs": 1}, {"train_split": "train[:10%]"}, {"seed": 1},
+                      {"init_from": "mnist_cnn"}, {"model_args": {**recipe["model_args"], "filters": 8}}):
+        (tmp_path / training.RUN_FILE).write_text(json.dumps({"settings": {**recipe, **departure}}))
+        if not departure:
+            assert recipe_command(tmp_path, summary) == f"python train.py --model {SMALL} --data-dir ../shared/tensorflow_datasets"
+            continue
+        with pytest.raises(SystemExit) as refusal:
+            recipe_command(tmp_path, summary)
+        key = next(iter(departure))
+        assert f"{key}=" in str(refusal.value) and str(refusal.value).endswith(f"`python train.py --model {SMALL}` alone.")
+
+
 @pytest.mark.slow
 def test_the_language_model_preset_scores_exactly_its_recorded_figure_on_the_fixed_real_slice(real_data_dir):
-    spec = importlib.util.spec_from_file_location("publish_presets", REPO_ROOT / "benchmarks" / "publish_presets.py")
-    publisher = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(publisher)  # what recorded the figure
     recorded = presets.figures("gpt_text")["slice"]
-    measured = publisher.slice_figures(zoo.from_preset("gpt_text"), str(real_data_dir))
+    measured = load_benchmark("publish_presets").slice_figures(zoo.from_preset("gpt_text"), str(real_data_dir))  # what recorded it
     assert measured["examples"] == recorded["examples"] == 200
     # Sums of float32 log-probabilities: equal to 1e-6, whatever the CPU's summation order.
     assert measured["bits_per_character"] == pytest.approx(recorded["bits_per_character"], abs=1e-6)
     assert measured["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-6)
     assert measured["bits_per_character"] < 2.5
+
+
+def _presets_of(modality, task="classification"):
+    return [name for name in presets.list_presets()
+            if zoo.get_model_spec(name).modality == modality and zoo.get_model_spec(name).task == task]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _presets_of("image"))
+def test_an_image_preset_called_directly_answers_every_time_as_predict_does(name, real_data_dir):
+    digits, _ = tfds.as_numpy(tfds.load("mnist", split="test[:500]", data_dir=str(real_data_dir), as_supervised=True,
+                                        batch_size=-1))
+    model = zoo.from_preset(name)
+    first, second = np.asarray(model(digits)), np.asarray(model(digits))
+    np.testing.assert_array_equal(first, second)  # no random shift outside training
+    np.testing.assert_allclose(first, model.predict(digits, verbose=0), atol=1e-5)
+    assert (first.argmax(-1) == _).mean() > 0.98
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _presets_of("text"))
+def test_a_text_preset_takes_texts_as_users_hold_them_in_predict_and_in_a_call(name, real_data_dir):
+    reviews, labels = tfds.as_numpy(tfds.load("imdb_reviews", split="test[:32]", data_dir=str(real_data_dir),
+                                              as_supervised=True, batch_size=-1))  # bytes, as TFDS gives them
+    model = zoo.from_preset(name)
+    expected = model.predict(tf.constant(reviews), verbose=0)
+    as_str = [review.decode() for review in reviews]
+    for texts in (reviews, as_str, np.array(as_str), list(reviews)):
+        np.testing.assert_allclose(model.predict(texts, verbose=0), expected, atol=1e-6)
+        np.testing.assert_allclose(model(texts), expected, atol=1e-6)
+    assert (expected.argmax(-1) == labels).mean() > 0.75
+    assert model.predict(["A wonderful, moving film."], verbose=0).shape == (1, 2)
+
+
+def test_import_zoo_alone_lets_keras_reload_every_shipped_model_file_and_stays_light():
+    script = (
+        "import sys, zoo\n"
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+        "import keras\n"
+        "for path in sys.argv[1:]:\n"
+        "    keras.saving.load_model(path)\n"
+    )
+    files = sorted(str(path) for path in (REPO_ROOT / "presets").glob("*/model.keras"))
+    result = subprocess.run([sys.executable, "-c", script, *files], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]

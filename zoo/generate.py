@@ -156,7 +156,7 @@ def _python_writer(model_dir):
         if seed is not None and hasattr(model.sampler, "seed_generator"):
             state = model.sampler.seed_generator.state
             state.assign(np.array([seed, 0], state.dtype))
-        return [text.decode() for text in model.generate(prompts, max_length=max_length)]
+        return model.generate(prompts, max_length=max_length)
 
     return write
 

@@ -7,9 +7,9 @@
 A preset is the folder `presets/NAME` of the registered model NAME (`ZOO_PRESETS_DIR` moves
 them): what its finished run left that users need (`model.keras` and `summary.json`, or
 keras-hub's preset files for the pretraining-only `bert_mlm`), `preset.json` (the card's figures)
-and the model card `README.md`. The registry records the SHA-256 of each file the preset loads
-from (`ModelSpec.preset_files`); every use checks them first, so a missing, truncated or altered
-file is a one-line error, never a silently different model. Wherever the command lines take a
+and the model card `README.md`. The registry records the SHA-256 of every file a preset ships
+(`ModelSpec.preset_files`); every use checks them first, so a missing, truncated or altered
+file is a one-line error, never a silently different model or figure. Wherever the command lines take a
 run dir they take a preset's name too.
 """
 
@@ -24,6 +24,7 @@ from zoo.registry import NAME_PATTERN, get_model_spec, list_models
 CARD = "README.md"
 CARD_FIGURES = "preset.json"  # what the card says, for code: command, test figures, hashes
 HASH_CHUNK_BYTES = 1 << 20
+PRESETS_DIR_VARIABLE = "ZOO_PRESETS_DIR"
 
 
 class PresetError(UserError):
@@ -32,7 +33,7 @@ class PresetError(UserError):
 
 def presets_dir():
     """Where the presets are: `ZOO_PRESETS_DIR`, else the repository's `presets/`."""
-    return pathlib.Path(os.environ.get("ZOO_PRESETS_DIR") or pathlib.Path(__file__).resolve().parents[1] / "presets")
+    return pathlib.Path(os.environ.get(PRESETS_DIR_VARIABLE) or pathlib.Path(__file__).resolve().parents[1] / "presets")
 
 
 def list_presets():
@@ -53,6 +54,9 @@ def preset_dir(name):
     """The folder of preset `name`, once each of its files is checked against the registry."""
     if name not in list_presets():
         raise PresetError(f"no preset {name!r}; the presets are: {', '.join(list_presets())}")
+    if not presets_dir().is_dir():
+        raise PresetError(f"{PRESETS_DIR_VARIABLE}={presets_dir()} is not a folder: point it at a copy of the zoo's "
+                          f"presets/ folder, or unset it")
     directory = presets_dir() / name
     for filename, expected in get_model_spec(name).preset_files.items():
         path = directory / filename
@@ -70,7 +74,8 @@ def resolve(name_or_path):
     """The folder that a command line's run dir (or SavedModel, or --init-from) argument names: a
     preset's name is its checked folder, as is a path into the presets folder; any other path is
     itself. A bare name that is neither a preset nor a path is a `PresetError` listing the presets."""
-    text, path = str(name_or_path), pathlib.Path(name_or_path)
+    path = pathlib.Path(name_or_path)
+    text = str(path)  # "mnist_cnn/" names the preset mnist_cnn too
     if text in list_presets() or (is_preset(path) and path.name in list_presets()):
         return preset_dir(path.name)
     if NAME_PATTERN.match(text) and not path.exists():
@@ -84,8 +89,9 @@ def is_preset(path):
 
 
 def figures(name):
-    """The card's figures of preset `name` (`preset.json`), or None if it has none."""
-    path = presets_dir() / name / CARD_FIGURES
+    """The card's figures of preset `name` (`preset.json`, checked as its other files), or None
+    if it has none."""
+    path = preset_dir(name) / CARD_FIGURES
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -105,6 +111,7 @@ def from_preset(name):
     import keras_hub
 
     from zoo import saving, transfer
+    from zoo.text_model import TextModel
 
     directory = preset_dir(name)
     if (directory / "model.keras").exists():
@@ -112,4 +119,4 @@ def from_preset(name):
     source = transfer.load_source(directory)
     backbone = next(layer for layer in source.layers.values() if isinstance(layer, keras_hub.models.Backbone))
     texts = keras.Input(shape=(), dtype="string", name="text")
-    return keras.Model(texts, backbone(source.preprocessor(texts)), name=name)
+    return TextModel(texts, backbone(source.preprocessor(texts)), name=name)

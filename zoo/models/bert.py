@@ -44,7 +44,11 @@ def bert_backbone(vocabulary_size, sequence_length, num_layers, num_heads, hidde
         "dropout": Float(0.0, 0.3),
     },
     preset_files={  # presets/bert_text/, made by benchmarks/publish_presets.py
-        "model.keras": "d0fb4ab5f2f0a1da9ed0fbade6b3dcf0c1ad5685e3c7b792a1a112ddd98df1db",
+        "README.md": "8c891c73a0e4972f73b6f8eace67f4f2f9b0bea6c84d399dd667c112b000efc5",
+        "confusion_matrix.png": "5d97bb66c725cca7983f63b62f96d444aa39cb529a2afa992604dc655e648c7a",
+        "evaluation.json": "a7817258d15d42977bdfd4e515cc67042ce7f89e6ff46ce45fe80adee3868bfc",
+        "model.keras": "9bb1e0ffcf4ff5679982404505eba39f32d52d3b66682bcf9d0da050117fd006",
+        "preset.json": "a555ef77d43fcd799819e3de15a54dd0625096b4618f97362b58805921a826c1",
         "summary.json": "32b32052e727ae7635c5d085d238fd1938417f01a03b43fe0c146cf384f2f71b",
     },
 )
@@ -88,9 +92,11 @@ def bert_text(
     learning_rate=5e-4,  # a pretraining rate: keras-hub's MaskedLM default (5e-5) is for fine-tuning
     weight_decay=1e-2,
     preset_files={  # presets/bert_mlm/ (the masked LM as keras-hub saves it), made by benchmarks/publish_presets.py
+        "README.md": "8bd5eb5f9c1a1ac971df0f41cdfff1a52c1c8bc9d8655e80a0bb6d1a12458598",
         "config.json": "e7e082c7041a751b435d833eafb0c72975a5dad8d0b02a4d4f856c4608db2036",
         "metadata.json": "503d12a8eafbea817e009e071f98796eb818c4807351f68678d09449200ba4b5",
         "model.weights.h5": "4cfdda8097bf65346093e8e1a60d7e74e83e237a56c380ea82836cd05024cacf",
+        "preset.json": "56186ae34336e742a1b0a69f65fd3a2e596d32887fdb08f6733e109a4f3676c5",
         "summary.json": "68bea6ec40466d1e1fa31404acdd7a7d6f3421c71c160816621cca728c674e46",
         "task.json": "602fe652a677a66f15f45f4225f194e97ad985491bbe551ac33ff50f43b36369",
         "task.weights.h5": "29e6fd1fb463cd380bd3a9014fa663428260ca70049813302a8f871a62d37de0",

@@ -29,7 +29,11 @@ from zoo.search_space import Choice, Float
         "embedding_dim": Choice((32, 64, 128)),
     },
     preset_files={  # presets/embedding_bag_text/, made by benchmarks/publish_presets.py
-        "model.keras": "8ff584773ca765edf0e1e52aca2927073fc7ecbd59d797deaf788e04234a65c4",
+        "README.md": "2134f96a7f4df816313c512bfd1fc1ecf38dbef83d1bda2b6ba46711317e9796",
+        "confusion_matrix.png": "aeaff341ed183d2ccec6ef775ac00af569dd8feced7dec224eaaa73c0095dcb2",
+        "evaluation.json": "7b8111d2ef622ff473a4702f2c72996667b17525eb375cd0348e9b049663285c",
+        "model.keras": "3fe1283aba1bf63e2d6478b5b1490e83100d9436b1a7ac15e7c5060b70212680",
+        "preset.json": "ded7c02328e4f76581149b1cd84722e0cad6da6c543d7429a9079407b22b4cc1",
         "summary.json": "46b5e2742f7252e9e70b54e57baaa3a7998a4545c3a2542095333c9cb591fe25",
     },
 )

@@ -193,13 +193,20 @@ class CharacterTokenizer(keras_hub.tokenizers.Tokenizer):
     def detokenize(self, inputs):
         """Ids (dense or ragged, the last axis a text) to strings, one character per id: an
         unknown one, or an id the data left unused (the vocabulary can be smaller than
-        `vocabulary_size`), reads as U+FFFD, the replacement character; `END_OF_TEXT` as named."""
+        `vocabulary_size`), reads as U+FFFD, the replacement character; `END_OF_TEXT` as named.
+        Tensors give a string tensor; Python lists (keras-hub's eager workflow, as `generate()`
+        runs) give Python `str`s, as keras-hub's own tokenizers do."""
         ids = inputs
-        if not isinstance(ids, (tf.Tensor, tf.RaggedTensor)):  # keras-hub passes lists of lists
+        python = not isinstance(ids, (tf.Tensor, tf.RaggedTensor))
+        if python:
             ids = tf.ragged.constant(ids, dtype=tf.int32)
         unused = max(self.max_tokens - len(self._vocabulary), 0)
         tokens = tf.constant(["", UNKNOWN_CHARACTER, *self._vocabulary[2:]] + [UNKNOWN_CHARACTER] * unused)
-        return tf.strings.reduce_join(tf.gather(tokens, ids), axis=-1)
+        texts = tf.strings.reduce_join(tf.gather(tokens, ids), axis=-1)
+        if not python:
+            return texts
+        texts = texts.numpy()
+        return texts.decode() if texts.ndim == 0 else [text.decode() for text in texts]
 
     def build(self, input_shape=None):
         pass  # the vocabulary is a lookup table, not weights

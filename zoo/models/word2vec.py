@@ -25,7 +25,9 @@ from zoo.registry import register_model
     learning_rate=3e-3,
     jit_compile=True,  # three times faster steps on a CPU
     preset_files={  # presets/word2vec/, made by benchmarks/publish_presets.py
-        "model.keras": "9d2c9cf276aa8471c2a533f4cb1624c36a2da443589f1dc232bd67f0766900c8",
+        "README.md": "25b9fdf3ce4ba2c2d35e3cebe3a00f7339fe0c91233fea52e22ae10b80f625c4",
+        "model.keras": "82747f1c78afdb434b25ddbf185a3b3759ed71deffbcfbe1e7ecf14b563b3ae4",
+        "preset.json": "b8e4e4f1ba29acfd2b7536a29760be4350a044921e40167ebe25fc23198609ac",
         "summary.json": "bca81bc0bf0ea0532e4001ddae53c22436dab1a2c181f6c60c37168e9b021fb6",
     },
 )

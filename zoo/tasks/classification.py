@@ -8,6 +8,7 @@ from zoo import evaluate
 from zoo.own_data import decode_image
 from zoo.predict import IMAGE_BYTES_SIGNATURE
 from zoo.tasks.base import ExampleCount, Task, inference_model
+from zoo.text_model import TextModel
 
 
 class Classification(Task):
@@ -32,7 +33,7 @@ class Classification(Task):
         if datasets.preprocessor is None:
             return inference_model(model)
         raw = keras.Input(shape=(), dtype="string", name="text")
-        return keras.Model(raw, inference_model(model)(datasets.preprocessor(raw)), name=model.name)
+        return TextModel(raw, inference_model(model)(datasets.preprocessor(raw)), name=model.name)
 
     def serving_archive(self, model, serving_input, summary):
         return serving_archive(model, serving_input, summary["class_names"])

@@ -21,6 +21,7 @@ import tensorflow as tf
 from zoo import word_vectors
 from zoo.console import progress_verbosity
 from zoo.tasks.base import Task, compile_token_predictions
+from zoo.text_model import TextModel
 
 WINDOW = 5
 SUBSAMPLE = 1e-3  # gensim's default `sample`
@@ -60,7 +61,7 @@ class Word2Vec(Task):
         token_ids = keras.Input(shape=(None,), dtype="int64", name="token_ids")
         vectors = keras.Model(token_ids, model.get_layer("token_embedding")(token_ids), name="word_vectors")
         texts = keras.Input(shape=(), dtype="string", name="text")
-        return keras.Model(texts, vectors(datasets.preprocessor(texts)), name=model.name)
+        return TextModel(texts, vectors(datasets.preprocessor(texts)), name=model.name)
 
     def save(self, model, datasets, model_dir):
         """`model.keras`, and the vectors as TensorBoard projector files (`projector/`)."""
