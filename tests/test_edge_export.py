@@ -2,6 +2,8 @@
 real data, and agree with the Keras model (what the SavedModel serves)."""
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 
@@ -13,6 +15,7 @@ import tensorflow_datasets as tfds
 import zoo
 from conftest import REPO_ROOT
 from zoo import edge_predict, export
+from zoo.errors import UserError
 
 INT8_POINTS_LOST = 0.5  # the issue's targets: int8 loses at most 0.5 points, a third of the float32 size
 AGREEMENT = 0.999
@@ -52,6 +55,11 @@ def test_mnist_cnn_exports_reach_the_keras_accuracy_on_real_mnist(folder, mnist_
     probabilities = batched(predict, images)
     assert probabilities.shape == keras_probabilities.shape and np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=0.02 if folder == "litert-int8" else 1e-3)  # int8: steps of 1/256
+    agreement = json.loads((root / folder / "summary.json").read_text()).get("agreement")
+    if folder == "litert-int8":  # given --data-dir, the export was checked on 500 held-out digits
+        assert agreement["examples"] == 500 and agreement["share"] >= 0.98
+    else:
+        assert agreement is None
     keras_accuracy = (keras_probabilities.argmax(1) == labels).mean()
     accuracy = (probabilities.argmax(1) == labels).mean()
     agreement = (probabilities.argmax(1) == keras_probabilities.argmax(1)).mean()
@@ -84,6 +92,30 @@ def test_a_text_export_runs_its_own_tokenizer_and_agrees_on_real_reviews(real_da
     probabilities = np.array(json.loads(result.stdout))
     assert (probabilities.argmax(1) == expected.argmax(1)).mean() >= AGREEMENT
     assert (probabilities.argmax(1) == labels).mean() > 0.8
+    predict = edge_predict.load(folder)
+    np.testing.assert_allclose(predict(texts[:8]), predict([text.decode() for text in texts[:8]]), atol=1e-6)
+    with pytest.raises(UserError, match="^text 2 is not valid UTF-8; decode it to str first$"):
+        predict([b"fine", b"caf\xe9"])
+
+
+@pytest.mark.slow
+def test_an_image_export_refuses_pixels_and_folders_it_was_not_made_for(mnist_exports, tmp_path):
+    root, images, _, _ = mnist_exports
+    predict = edge_predict.load(root / "litert-none")
+    for wrong, message in [(images[:4] / 255.0, "got float64 \\(pixels in \\[0, 1\\]: multiply by 255"),
+                           (images[:4].astype(np.int32) * 2, "got values from 0 to 510"),
+                           (np.zeros((4, 32, 32, 1), np.uint8), r"shape \(N, 28, 28, 1\); got \(4, 32, 32, 1\)")]:
+        with pytest.raises(UserError, match=message):
+            predict(wrong)
+    (tmp_path / "saved" / "1").mkdir(parents=True)
+    (tmp_path / "saved" / "1" / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "empty").mkdir()
+    for folder, message in [(tmp_path / "saved" / "1", "is a SavedModel"), (root, "holds exports, not one: pass one of"),
+                            (tmp_path / "empty", "holds no LiteRT or ONNX export"),
+                            (tmp_path / "missing", "holds no LiteRT or ONNX export")]:
+        with pytest.raises(UserError, match=message) as error:
+            edge_predict.load(folder)
+        assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("flags, error", [
@@ -111,6 +143,15 @@ def test_an_unknown_format_or_quantization_is_refused_by_the_flags(capsys):
         assert "invalid choice" in capsys.readouterr().err
 
 
+def test_a_killed_exports_half_written_file_is_cleared_by_the_next(tmp_path):
+    model_base = tmp_path / "mnist_cnn_small"
+    (model_base / ".staging-dead").mkdir(parents=True)  # killed: no process holds its lock
+    (model_base / ".staging-dead" / "model.tflite").write_bytes(b"TFL3 half")
+    (model_base / ".staging-dead.lock").write_text("pid 1 on gone")
+    assert exported("mnist_cnn_small", tmp_path, "--format", "litert") == 0
+    assert sorted(path.name for path in model_base.iterdir()) == ["litert-none"]
+
+
 def test_an_export_never_overwrites_an_earlier_one(tmp_path, capsys):
     assert exported("mnist_cnn_small", tmp_path, "--format", "litert", "--quantize", "float16") == 0
     written = (tmp_path / "mnist_cnn_small" / "litert-float16" / "model.tflite").read_bytes()
@@ -131,3 +172,28 @@ def test_the_readme_programs_run_each_format(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         digit, probability = result.stdout.split()
         assert digit in [str(digit) for digit in range(10)] and 0 < float(probability) <= 1
+
+
+@pytest.mark.parametrize("flags, last_line, noise", [
+    (["--model-dir", "mnist_cnn_small", "--format", "onnx"], "Exported ", ("WARNING:tensorflow", "FutureWarning")),
+    (["--model-dir", "lstm_text", "--format", "litert"], "zoo.export: error: LiteRT's builtin ops cannot run lstm_text",
+     ("error: Lowering tensor list ops", "loc(callsite")),
+])
+def test_an_export_prints_its_own_line_without_the_converters_noise(tmp_path, flags, last_line, noise):
+    command = [sys.executable, "-m", "zoo.export", *flags, "--export-dir", str(tmp_path)]
+    quiet = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    assert [line for line in (quiet.stdout + quiet.stderr).splitlines() if line.startswith(last_line)]
+    assert not any(marker in quiet.stdout + quiet.stderr for marker in noise), quiet.stderr[-2000:]
+    if flags[-1] == "onnx":  # --verbose lets it through
+        shutil.rmtree(tmp_path / "mnist_cnn_small")
+        verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True, cwd=REPO_ROOT)
+        assert verbose.returncode == 0 and "WARNING:tensorflow" in verbose.stderr
+
+
+@pytest.mark.slow
+def test_an_export_that_disagrees_with_its_float_model_is_refused_with_the_figure(real_data_dir, tmp_path, capsys):
+    assert exported("bert_text", tmp_path, "--format", "litert", "--quantize", "int8", "--data-dir", str(real_data_dir)) == 2
+    error = capsys.readouterr().err
+    assert re.search(r"the litert-int8 export gives bert_text's own class on \d+\.\d% of 500 held-out examples "
+                     r"\(the test split of imdb_reviews\), under the 98% an export must reach", error), error
+    assert error.count("\n") == 1 and list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from conftest import TINY_MODEL_ARGS
+from conftest import REPO_ROOT, TINY_MODEL_ARGS
 from zoo import evaluate, export, training
 
 # Nine examples of classes a, b, c; class d is never present nor predicted.
@@ -156,7 +156,37 @@ def test_a_csv_file_given_to_evaluate_is_evaluated_whole(mock_runs, tmp_path):
     assert report["examples"] == 30 and sum(map(sum, report["confusion_matrix"])) == 30
     assert report["evaluated_on"] == f"all 30 examples of {reviews}"
     assert [row["support"] for row in report["per_class"].values()] == [10, 20]
-    assert json.loads((model_dir / "evaluation-reviews" / "evaluation.json").read_text()) == report
+    [report_dir] = model_dir.glob("evaluation-reviews-*")
+    assert json.loads((report_dir / "evaluation.json").read_text()) == report
+
+
+def test_files_of_the_same_name_in_two_folders_get_two_reports(mock_runs, tmp_path):
+    model_dir, _ = mock_runs["ngram_text"]
+    for folder, count in (("a", 4), ("b", 6)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "other.csv").write_text("text,label\n" + "a review,pos\nanother,neg\n" * (count // 2))
+        evaluate.evaluate(model_dir, dataset=str(tmp_path / folder / "other.csv"))
+    reports = [json.loads((path / "evaluation.json").read_text()) for path in sorted(model_dir.glob("evaluation-other-*"))]
+    assert sorted(report["evaluated_on"] for report in reports) == [
+        f"all {count} examples of {tmp_path / folder / 'other.csv'}" for folder, count in (("a", 4), ("b", 6))]
+
+
+@pytest.mark.parametrize("output_dir", ["presets", "presets/SMALL", "file", "file/inside"])
+def test_an_output_dir_that_cannot_or_must_not_be_written_is_refused_before_any_work(
+        mock_runs, tmp_path, capsys, output_dir, monkeypatch):
+    model_dir, _ = mock_runs["ngram_text"]
+    (tmp_path / "file").write_text("not a folder")
+    presets_copy = tmp_path / "presets"
+    shutil.copytree(REPO_ROOT / "presets" / "mnist_cnn_fast", presets_copy / "mnist_cnn_fast")
+    monkeypatch.setenv("ZOO_PRESETS_DIR", str(presets_copy))
+    before = sorted(path.name for path in (presets_copy / "mnist_cnn_fast").iterdir())
+    target = tmp_path / output_dir.replace("SMALL", "mnist_cnn_fast")
+    for argv in (["--model-dir", str(model_dir)], ["--model-dir", "mnist_cnn_fast"]):
+        assert evaluate.main([*argv, "--output-dir", str(target)]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and ("inside the shipped presets" in error or "not a writable folder" in error
+                                           or "is a file" in error), error
+    assert sorted(path.name for path in (presets_copy / "mnist_cnn_fast").iterdir()) == before
 
 
 def test_missing_data_says_how_to_get_it_without_a_flag_evaluate_lacks(mock_runs, tmp_path, capsys):

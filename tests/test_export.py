@@ -207,6 +207,7 @@ def test_predict_errors_are_one_line(trained, tmp_path, capsys):
         ([str(tmp_path / "nothing_here"), "x.png"], "no SavedModel versions"),
         ([str(tmp_path / "mnist_cnn"), str(tmp_path / "missing.png")], "missing.png: no such file"),
         ([str(tmp_path / "mnist_cnn"), str(tmp_path / "notes.txt")], "notes.txt is not an image"),
+        ([str(tmp_path / "mnist_cnn"), str(tmp_path)], f"{tmp_path} is a folder: pass image files"),
         ([str(tmp_path / "no_variables" / "1"), "x.png"], "holds a damaged SavedModel"),
         ([str(tmp_path / "ngram_text"), "fine", b"caf\xe9".decode(errors="surrogateescape")],
          "input 2 is not valid UTF-8 text"),

@@ -16,7 +16,7 @@ import tensorflow_datasets as tfds
 
 import train
 from conftest import REPO_ROOT
-from zoo import data, own_data
+from zoo import data, evaluate, own_data
 from zoo.predict import predict
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -217,6 +217,9 @@ def bad_folders(root):
     (root / "not_utf8.csv").write_bytes("text,label\nfine,pos\n\"très\nbien\",pos\n".encode() + b"caf\xe9,neg\n")
     (root / "extra_field.csv").write_text('text,label\nfine,pos\n"a, quoted text",neg,oops\n')
     (root / "blank_line.csv").write_text("text,label\nfine,pos\n\nbad,neg\n")
+    (root / "header_only.csv").write_text("review,sentiment\n")
+    (root / "empty_texts.csv").write_text("text,label\n" + ",pos\n ,neg\n" * 30)
+    (root / "missing_images.csv").write_text("image,label\nnot_there.png,a\nalso_gone.png,b\n")
     return {
         "unreadable": (["--model", "mnist_cnn"], "unreadable", f"{root / 'unreadable' / 'b' / 'broken.png'}: not an image"),
         "one_class": (["--model", "mnist_cnn"], "one_class", "holds 1 class subfolder: a classifier needs"),
@@ -235,6 +238,12 @@ def bad_folders(root):
         "bad_fractions": (["--model", "ngram_text", "--test-fraction", "0.6", "--validation-fraction", "0.5"],
                           "one_label.csv", "their sum below 1"),
         "missing": (["--model", "ngram_text"], "no_such.csv", "no such folder or file"),
+        "header_only": (["--model", "ngram_text", "--csv-columns", "review,sentiment"], "header_only.csv",
+                        "header_only.csv holds no examples, only its header: add a row per example"),
+        "empty_texts": (["--model", "ngram_text"], "empty_texts.csv",
+                        "empty_texts.csv: every text in column 'text' is empty"),
+        "missing_images": (["--model", "mnist_cnn"], "missing_images.csv",
+                           f"missing_images.csv names {root / 'not_there.png'}, which does not exist"),
     }
 
 
@@ -252,3 +261,15 @@ def test_own_data_flags_with_a_tfds_dataset_are_a_one_line_error(capsys, tmp_pat
     code = train.main(["--model", "mnist_cnn", "--test-fraction", "0.2", "--model-dir", str(tmp_path / "run")])
     stderr = capsys.readouterr().err
     assert code == 2 and "--test-fraction only apply to your own data" in stderr
+
+
+@pytest.mark.slow
+def test_a_relative_dataset_path_is_resolved_when_the_run_starts(reviews, tmp_path, monkeypatch):
+    monkeypatch.chdir(reviews.parent)
+    model_dir = tmp_path / "run"
+    assert train.main(["--model", "ngram_text", "--dataset", reviews.name, "--csv-columns", "review,sentiment",
+                       "--model-dir", str(model_dir), *SHORT_RUN]) == 0
+    summary = json.loads((model_dir / "summary.json").read_text())
+    assert summary["hyperparameters"]["dataset"] == str(reviews)
+    monkeypatch.chdir(tmp_path)  # elsewhere: the run's own test split is found again
+    assert evaluate.evaluate(model_dir, output_dir=tmp_path / "report")["examples"] == 30

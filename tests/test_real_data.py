@@ -204,7 +204,7 @@ def test_the_pretrained_preset_is_what_its_card_says_and_reads_real_reviews(real
 
     spec = zoo.get_model_spec("bert_text")
     source = transfer.load_source("bert_mlm")
-    preprocessor = transfer.check_preprocessor(source, spec.make_preprocessor(spec.default_args()))
+    preprocessor = transfer.check_preprocessor(source, spec.make_preprocessor(spec.default_args()), "bert_text")
     model = zoo.build_model("bert_text", num_classes=2)
     copied, fresh = transfer.copy_weights(source, model)
     assert len(copied) == 1 and fresh == ["logits"]

@@ -111,3 +111,17 @@ def test_real_chinese_reviews_train_export_and_serve_with_tensorflow_alone(tmp_p
     assert np.isfinite(served["probabilities"]).all()
     np.testing.assert_allclose(served["probabilities"], expected, rtol=1e-4, atol=1e-6)
     assert served["label"] == ["positive", "negative"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, preset", [("ngram_text", "ngram_text"), ("embedding_bag_text", "word2vec"),
+                                           ("bert_text", "bert_mlm")])
+def test_an_english_preset_on_real_chinese_reviews_stops_before_training(tmp_path, capsys, model, preset):
+    if not CHINESE_REVIEWS.exists():
+        pytest.skip(f"{CHINESE_REVIEWS} not found")
+    model_dir = tmp_path / "run"
+    assert train.main(["--model", model, "--init-from", preset, "--dataset", str(CHINESE_REVIEWS),
+                       "--model-dir", str(model_dir)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and re.search(r"covers \d+% of the training texts' words", error), error
+    assert "train from scratch (drop --init-from)" in error and not model_dir.exists()

@@ -91,8 +91,13 @@ def test_layers_with_generated_names_match_by_class_and_order_and_a_new_class_co
          "its text preprocessing differs (vocabulary_size=200 there, 300 here)"),
         (["--model", "bert_text", "--init-from", "{pretrained}", "--model-arg", "sequence_length=300"],
          "layers differ in shape: bert_backbone"),  # beyond the source's 256 positions
-        (["--model", "mnist_cnn", "--init-from", "{pretrained}"], "has text, unlike this model"),
-        (["--model", "lstm_text", "--init-from", "{pretrained}"], "its text preprocessing differs (class='BertInputs'"),
+        (["--model", "mnist_cnn", "--init-from", "{pretrained}"],
+         "a bert_mlm (masked_lm) model holds no layers that mnist_cnn can start from; start from a run or preset of mnist_cnn"),
+        (["--model", "lstm_text", "--init-from", "{pretrained}"],
+         "a bert_mlm (masked_lm) model reads text with BertInputs, lstm_text with TextVectorization, whatever its "
+         "--model-arg values; start from a run or preset of lstm_text"),
+        (["--model", "transformer_text", "--init-from", "gpt_text"],
+         "a gpt_text (causal_lm) model holds no layers that transformer_text can start from"),
     ],
 )
 def test_a_bad_init_from_is_a_one_line_error_and_writes_nothing(capsys, pretrained, tmp_path, argv, message):

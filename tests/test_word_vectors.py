@@ -120,7 +120,7 @@ def test_bert_keeps_its_own_vocabulary_and_gets_the_rows_of_the_words_the_vector
     source = word_vector_source(["", "[UNK]", "good", "film"], vectors)
     model = zoo.build_model("bert_text", num_classes=2, **TINY_MODEL_ARGS["bert_text"])
     assert transfer.check_preprocessor(source, zoo.get_model_spec("bert_text").make_preprocessor(
-        {"vocabulary_size": 200, "sequence_length": 16})) is None  # BERT adapts its own, [CLS] and all
+        {"vocabulary_size": 200, "sequence_length": 16}), "bert_text") is None  # BERT adapts its own, [CLS] and all
     copied = transfer.copy_word_vectors(source, model, ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "film", "good"], 900)
     assert copied["copied_rows"] == 2 and copied["copied_layers"] == ["token_embedding"]
     rows = model.backbone.token_embedding.embeddings.numpy()
@@ -194,7 +194,7 @@ def test_init_from_a_word2vec_run_takes_its_vocabulary_and_every_vector(vectors_
 
 
 @pytest.mark.parametrize("model, message", [
-    ("mnist_cnn", "has text, unlike this model"),
+    ("mnist_cnn", "a word2vec (word2vec) model holds no layers that mnist_cnn can start from"),
     ("ngram_text", "word vectors start a model's token embedding, and this one reads no token ids"),
 ])
 def test_init_from_word_vectors_into_a_model_without_token_ids_is_a_one_line_error(vectors_run, capsys, tmp_path,

@@ -11,8 +11,12 @@ classifier takes raw uint8 pixels, as its SavedModel does.
 Layout: `EXPORT_DIR/NAME/FORMAT/` (`litert-QUANTIZATION` for LiteRT) holding `model.tflite` or
 `model.onnx`, `preprocessing.json` (class names, inputs, and a text model's preprocessing) and
 `summary.json`; written in a staging folder and renamed into place, never over an earlier export.
+Before that, where the run's test split loads, the export runs through its own runtime on
+`AGREEMENT_EXAMPLES` of it and must give the float model's class on `MIN_AGREEMENT` of them
+(int8 `bert_text` gives it on 52%); summary.json records the figure.
 """
 
+import contextlib
 import json
 import pathlib
 import re
@@ -23,12 +27,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import data, edge_tokenizer, locks
+from zoo import data, edge_tokenizer, locks, outputs
 from zoo.config import EXPORT_FORMATS, QUANTIZATIONS
 from zoo.errors import UserError, first_line
 from zoo.models import text_preprocessing
 
 CALIBRATION_EXAMPLES = 256  # of the training split, that int8 quantization calibrates its ranges on
+AGREEMENT_EXAMPLES = 500  # of the test split, that an export is checked against its float model on
+MIN_AGREEMENT = 0.98  # healthy exports agree on 99.9% or more (benchmarks/results/*-edge-export.md)
 ONNX_OPSET = 17
 MODEL_FILES = {"litert": "model.tflite", "onnx": "model.onnx"}
 
@@ -60,20 +66,60 @@ def export(model, summary, export_dir, name, format, quantize="none", data_dir=N
         raise UserError(f"{target} exists: pass another --name or --export-dir, or delete it to export again")
     calibration = quantize == "int8" and calibration_examples(model, core, summary, data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".staging-{uuid.uuid4().hex}")
-    with locks.exclusive(f"{staging}.lock"):
-        try:
-            staging.mkdir()
-            if format == "litert":
-                write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary["model"])
-            else:
-                write_onnx(core, staging / MODEL_FILES[format], summary["model"])
-            write_preprocessing(staging, preprocessing, summary, core)
-            staging.rename(target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    outputs.remove_dead_stagings(target.parent)
+    staging = target.with_name(f"{outputs.STAGING_PREFIX}{uuid.uuid4().hex}")
+    try:
+        with locks.exclusive(f"{staging}.lock"):
+            try:
+                staging.mkdir()
+                if format == "litert":
+                    write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary["model"])
+                else:
+                    write_onnx(core, staging / MODEL_FILES[format], summary["model"])
+                write_preprocessing(staging, preprocessing, summary, core)
+                agreement = check_agreement(model, staging, summary, data_dir, target.name)
+                if agreement is not None:
+                    (staging / "summary.json").write_text(json.dumps({**summary, "agreement": agreement}, indent=2))
+                staging.rename(target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.parent.rmdir()  # made for this export, and left empty
+        raise
     return target
+
+
+def check_agreement(model, folder, summary, data_dir, label):
+    """How often the export in `folder`, run by `zoo.edge_predict`, gives `model`'s class on the
+    first `AGREEMENT_EXAMPLES` of the run's test split; below `MIN_AGREEMENT` a `UserError`.
+    None where the test split does not load (no --data-dir): the export is then unchecked."""
+    from zoo import edge_predict, evaluate
+
+    try:
+        examples, _, evaluated_on = evaluate.test_examples(summary, data_dir=data_dir)
+    except UserError:
+        return None
+    predict, agreed, count = edge_predict.load(folder), 0, 0
+    for inputs, _ in examples.take(AGREEMENT_EXAMPLES).batch(100):
+        expected = np.asarray(model.predict(inputs, verbose=0)).argmax(-1)
+        agreed, count = agreed + int((np.asarray(predict(inputs.numpy())).argmax(-1) == expected).sum()), count + len(expected)
+    share = agreed / max(count, 1)
+    if share < MIN_AGREEMENT:
+        raise UserError(f"the {label} export gives {summary['model']}'s own class on {share:.1%} of {count} held-out "
+                        f"examples ({evaluated_on}), under the {MIN_AGREEMENT:.0%} an export must reach; nothing "
+                        "was written: export it unquantized or with --quantize float16 or dynamic")
+    return {"share": share, "examples": count, "evaluated_on": evaluated_on, "required": MIN_AGREEMENT}
+
+
+def agreement_line(folder):
+    """What the export in `folder` was checked against, in a line, from its summary.json."""
+    agreement = json.loads((pathlib.Path(folder) / "summary.json").read_text()).get("agreement")
+    if agreement is None:
+        return "Not checked against its float model (its test split did not load): pass --data-dir to check it"
+    return (f"Gives its float model's class on {agreement['share']:.1%} of {agreement['examples']} held-out examples "
+            f"({agreement['evaluated_on']})")
 
 
 def core_model(model, summary):
@@ -195,7 +241,7 @@ def write_onnx(core, path, model_name):
         onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's errors share no public base class
         raise UserError(f"tf2onnx converts {model_name} to an ONNX file that onnxruntime refuses "
-                        f"({first_line(error, 160)}); export it as LiteRT (--format litert) instead") from None
+                        f"({first_line(error, 160)}); export it as a SavedModel (--format saved_model)") from None
 
 
 def write_preprocessing(folder, preprocessor, summary, core):

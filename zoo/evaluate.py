@@ -39,6 +39,7 @@ def parse_args(argv=None):
 if __name__ == "__main__":
     ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
 
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import pathlib  # noqa: E402
 import re  # noqa: E402
@@ -46,7 +47,7 @@ import re  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from zoo import data, export, own_data, presets  # noqa: E402
+from zoo import data, export, outputs, own_data, presets  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
 from zoo.predict import latest_version, load_saved_model  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
@@ -82,10 +83,11 @@ def classification_report(labels, probabilities, class_names):
     }
 
 
-def predictions(predict, examples):
-    """(inputs, labels, probabilities) of every one of `examples`, unbatched (input, label) pairs."""
+def predictions(predict, examples, evaluated_on):
+    """(inputs, labels, probabilities) of every one of `examples`, unbatched (input, label) pairs;
+    the progress line says they are `evaluated_on`."""
     inputs, labels, probabilities = [], [], []
-    for batch_inputs, batch_labels in data.with_progress(examples.batch(BATCH_SIZE), "Evaluating on the test split"):
+    for batch_inputs, batch_labels in data.with_progress(examples.batch(BATCH_SIZE), f"Evaluating on {evaluated_on}"):
         inputs.append(batch_inputs.numpy())
         labels.append(batch_labels.numpy())
         probabilities.append(np.asarray(predict(batch_inputs)))
@@ -96,7 +98,7 @@ def write_report(predict, examples, class_names, output_dir, evaluated_on):
     """Evaluates `predict` (raw inputs to class probabilities) on `examples` (`evaluated_on`
     says what they are), prints the table and writes the report's files into `output_dir`;
     returns the report."""
-    inputs, labels, probabilities = predictions(predict, examples)
+    inputs, labels, probabilities = predictions(predict, examples, evaluated_on)
     if not np.isfinite(probabilities).all():
         raise UserError("the model's probabilities hold NaN or infinity: it cannot be evaluated; train it again")
     report = {"evaluated_on": evaluated_on, **classification_report(labels, probabilities, class_names)}
@@ -252,6 +254,8 @@ def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_d
     """Evaluates a run dir, a preset or an export (see `load_classifier`) on `test_examples`, whose
     class names must be the model's; writes the report and returns it."""
     model_dir = presets.resolve(model_dir)
+    output_dir = output_dir or default_output_dir(model_dir, checkpoint, dataset, test_split)
+    outputs.check_writable(output_dir, "--output-dir")
     predict, summary = load_classifier(model_dir, checkpoint)
     examples, class_names, evaluated_on = test_examples(summary, dataset, data_dir, csv_columns, test_split)
     if class_names != summary["class_names"]:
@@ -259,7 +263,6 @@ def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_d
             f"{dataset or summary['dataset']} has the classes {', '.join(class_names)}, and the model "
             f"{', '.join(summary['class_names'])}: evaluate it on data of its own classes"
         )
-    output_dir = output_dir or default_output_dir(model_dir, checkpoint, dataset, test_split)
     return write_report(predict, examples, summary["class_names"], output_dir, evaluated_on)
 
 
@@ -294,8 +297,8 @@ def _same_path(dataset, trained_on):
 def default_output_dir(model_dir, checkpoint, dataset, test_split=None):
     """The run dir itself when evaluated as trained; else a folder of its own, named after what
     differs, beside the run's files, or under `evaluations/` for an export or a preset (whose
-    shipped folder is never written into)."""
-    parts = (["best"] if checkpoint == "best" else []) + ([pathlib.Path(dataset).stem] if dataset else [])
+    shipped folder is never written into). Files of the same name in two folders get two reports."""
+    parts = (["best"] if checkpoint == "best" else []) + ([dataset_label(dataset)] if dataset else [])
     parts += [re.sub(r"[^\w.%-]+", "_", test_split).strip("_")] if test_split else []
     if presets.is_preset(model_dir):
         return pathlib.Path("evaluations") / "-".join([model_dir.name, "preset", *parts])
@@ -303,6 +306,15 @@ def default_output_dir(model_dir, checkpoint, dataset, test_split=None):
         return model_dir / "-".join(["evaluation", *parts]) if parts else model_dir
     version = latest_version(model_dir)
     return pathlib.Path("evaluations") / "-".join([version.parent.name, version.name, *parts])
+
+
+def dataset_label(dataset):
+    """`--dataset` in a folder name: a TFDS name as it is; a folder or file by its name and a
+    digest of its absolute path (reviews-3f2a9c1b), so that no two inputs share a report."""
+    if not own_data.is_path(dataset):
+        return dataset
+    path = pathlib.Path(dataset).resolve()
+    return f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
 
 
 def main(argv=None, args=None):

@@ -33,6 +33,8 @@ def parse_args(argv=None):
                         help="LiteRT's: float16 or dynamic-range weights, or full-integer int8 "
                              "(calibrated on the training split: needs its data)")
     parser.add_argument("--data-dir", help="TFDS data dir of the run's training split, for --quantize int8")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show what TensorFlow and the converters print (held back by default)")
     return parser.parse_args(argv)
 
 
@@ -50,7 +52,7 @@ from google.protobuf import text_format  # noqa: E402
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2  # noqa: E402
 from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
 
-from zoo import locks, presets, saving  # noqa: E402
+from zoo import console, locks, outputs, presets, saving  # noqa: E402
 from zoo.errors import UserError, first_line  # noqa: E402
 from zoo.predict import IMAGE_BYTES_SIGNATURE  # noqa: E402
 from zoo.registry import NAME_PATTERN, get_model_spec  # noqa: E402
@@ -59,7 +61,6 @@ from zoo.tasks import get_task  # noqa: E402
 SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 WARMUP_BATCH_SIZES = (1, 4)
-STAGING_PREFIX = ".staging-"  # a version being written; its lock file beside it while its export lives
 
 
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
@@ -68,6 +69,7 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
     the model's registered name); returns the version folder. Existing versions are never touched."""
     if name is not None and not NAME_PATTERN.match(name):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
+    outputs.check_writable(export_dir, "--export-dir")
     summary, model = load_run(presets.resolve(model_dir), checkpoint)
     spec = get_model_spec(summary["model"])
     name = name or spec.name
@@ -78,8 +80,8 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
         model_base.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot write --export-dir {export_dir}: {error.strerror} ({error.filename})") from None
-    remove_dead_stagings(model_base)
-    staging = model_base / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    outputs.remove_dead_stagings(model_base)
+    staging = model_base / f"{outputs.STAGING_PREFIX}{uuid.uuid4().hex}"
     with locks.exclusive(f"{staging}.lock"):
         try:
             archive.write_out(str(staging), verbose=False)
@@ -91,19 +93,6 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
             raise
     write_models_config(export_dir)
     return version_dir
-
-
-def remove_dead_stagings(model_base):
-    """Removes the staging folders of exports that died (killed before they could clean up):
-    those whose lock file no live export holds."""
-    for staging in model_base.glob(f"{STAGING_PREFIX}*"):
-        if not staging.is_dir():
-            continue
-        try:
-            with locks.exclusive(f"{staging}.lock"):
-                shutil.rmtree(staging, ignore_errors=True)
-        except locks.Busy:
-            pass  # an export at work
 
 
 def load_run(model_dir, checkpoint="last"):
@@ -118,6 +107,8 @@ def load_run(model_dir, checkpoint="last"):
     except ValueError as error:  # JSONDecodeError is a ValueError
         raise _damaged(model_dir, error) from None
     check_served(summary["model"])
+    if checkpoint != "last" and presets.is_preset(model_dir):
+        raise UserError(f"preset {model_dir.name} ships its final model only: drop --checkpoint {checkpoint}")
     model = saving.load_model(model_dir / CHECKPOINTS[checkpoint], "--model-dir")
     text_classifier = summary["task"] == "classification" and summary["modality"] == "text"
     if text_classifier and model.inputs[0].dtype != "string":  # a causal LM keeps its tokenizer apart
@@ -212,6 +203,7 @@ def export_edge(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkp
 
     if name is not None and not NAME_PATTERN.match(name):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
+    outputs.check_writable(export_dir, "--export-dir")
     summary, model = load_run(presets.resolve(model_dir), checkpoint)
     edge_export.check_format(format, quantize, summary)
     return edge_export.export(model, {**summary, "checkpoint": checkpoint}, export_dir, name or summary["model"],
@@ -224,12 +216,15 @@ def main(argv=None, args=None):
         from zoo import edge_export
 
         edge_export.check_options(args.format, args.quantize)
-        if args.format == "saved_model":
-            exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
-        else:
-            exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
-                                   args.checkpoint, args.format, args.quantize, args.data_dir)
+        with console.quiet(args.verbose):
+            if args.format == "saved_model":
+                exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
+            else:
+                exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
+                                       args.checkpoint, args.format, args.quantize, args.data_dir)
         print(f"Exported {exported}")
+        if args.format != "saved_model":
+            print(edge_export.agreement_line(exported))
     except UserError as error:
         print(f"zoo.export: error: {error}", file=sys.stderr)
         return 2

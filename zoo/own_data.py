@@ -141,6 +141,8 @@ def _csv(path, modality, input_shape, columns):
             f"{path} has no column {', '.join(map(repr, missing))} (its columns: {', '.join(header) or 'none'}): "
             "pass --csv-columns INPUT,LABEL"
         )
+    if not rows:
+        raise UserError(f"{path} holds no examples, only its header: add a row per example")
     input_column, label_column = (header.index(name) for name in names)
     unlabelled = next((line for line, row in rows if not row[label_column]), None)
     if unlabelled is not None:
@@ -152,8 +154,14 @@ def _csv(path, modality, input_shape, columns):
     ids = {name: number for number, name in enumerate(class_names)}
     label_ids = np.array([ids[label] for label in labels], np.int64)
     if modality == "text":
+        if not any(text.strip() for text in inputs):
+            raise UserError(f"{path}: every text in column {names[0]!r} is empty: a text classifier needs the texts")
         return _cached(tf.data.Dataset.from_tensor_slices((tf.constant(inputs, tf.string), label_ids)), ()), class_names
     files = [str(path.parent / name) for name in inputs]
+    missing = next((file for file in files if not pathlib.Path(file).is_file()), None)
+    if missing is not None:
+        raise UserError(f"{path} names {missing}, which does not exist (image paths are relative to the CSV file's "
+                        "folder): fix the path or remove its row")
     dataset = tf.data.Dataset.from_tensor_slices((files, label_ids)).map(
         lambda file, label: (decode_image(tf.io.read_file(file), input_shape), label)
     )

@@ -97,6 +97,8 @@ def predict(saved_model, inputs):
         return _results(signatures["serving_default"](text=tf.constant(utf8_texts(inputs, "input"))))
     results = []
     for filename in inputs:
+        if pathlib.Path(filename).is_dir():
+            raise UserError(f"{filename} is a folder: pass image files (a shell glob such as {filename}/*.png)")
         try:
             image_bytes = tf.io.read_file(filename)
             outputs = signatures[IMAGE_BYTES_SIGNATURE](image_bytes=tf.reshape(image_bytes, [1]))

@@ -14,7 +14,6 @@ import csv
 import functools
 import json
 import math
-import os
 import pathlib
 import shutil
 import time
@@ -25,7 +24,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import cluster, compat, locks, own_data, transfer
+from zoo import cluster, compat, locks, outputs, own_data, transfer
 from zoo.config import CHECKPOINTS, DEFAULT_CLUSTER_TIMEOUT, PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401,E501
 from zoo.console import ProgressLog, progress_verbosity
 from zoo.errors import UserError, first_line
@@ -69,7 +68,7 @@ def train(config, callbacks=()):
 
         keras.utils.set_random_seed(config.seed)
         source = transfer.load_source(config.init_from) if config.init_from else None
-        preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]))
+        preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]), spec.name)
         datasets = task.load_data(spec, settings, config, preprocessor)
         model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
         train_batches, epochs, steps_per_epoch = schedule(
@@ -176,6 +175,8 @@ def run_settings(spec, config, task):
     defaults filled in, the task's settings, and the builder arguments, tried on a throwaway build."""
     dataset = config.dataset or spec.dataset
     own = own_data.settings(dataset, config.csv_columns, config.validation_fraction, config.test_fraction)
+    if own:  # absolute, so that the run is evaluated and exported from any directory
+        dataset = str(pathlib.Path(dataset).expanduser().absolute())
     data_derived = ("num_classes",) if own else DATA_DERIVED_ARGS  # own images are resized to the model's
     if own and (config.train_split or config.test_split):
         raise UserError("--train-split and --test-split name TFDS splits; your own data is split by "
@@ -221,11 +222,8 @@ def hold_model_dir(model_dir, worker):
     the same dir is a one-line error (each worker of a cluster holds its own share). The dirs this
     run made (the model dir, and its parents such as runs/) and left empty, as a failed check
     does, are removed again."""
-    if model_dir.exists() and not model_dir.is_dir():
-        raise UserError(f"--model-dir {model_dir} is a file; pass a folder")
+    outputs.check_writable(model_dir, "--model-dir")
     nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
-    if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write --model-dir {model_dir}: {nearest} is not a writable folder")
     with contextlib.ExitStack() as stack:
         try:
             model_dir.mkdir(parents=True)

@@ -128,14 +128,14 @@ def save_preset(model, preprocessor, directory):
     (pathlib.Path(directory) / PRESET_PREPROCESSOR).write_text(json.dumps(config, indent=1))
 
 
-def check_preprocessor(source, unadapted):
-    """The source's adapted preprocessor, once checked to make the inputs the run's model is
-    built for (`unadapted` is the run's own, None for models without one), packing texts to the
-    run's sequence length where the two differ only in that. None: the run adapts its own (word
-    vectors into a model of other preprocessing)."""
+def check_preprocessor(source, unadapted, model_name):
+    """The source's adapted preprocessor, once checked to make the inputs the run's model
+    (`model_name`) is built for (`unadapted` is the run's own, None for models without one),
+    packing texts to the run's sequence length where the two differ only in that. None: the run
+    adapts its own (word vectors into a model of other preprocessing)."""
     if (source.preprocessor is None) != (unadapted is None):
-        have = "text" if source.preprocessor is not None else "no text preprocessing"
-        raise UserError(f"--init-from {source.path} has {have}, unlike this model: pick a model of its modality")
+        raise UserError(f"--init-from {source.path}: {_described(source)} holds no layers that {model_name} can start "
+                        f"from; start from a run or preset of {model_name}")
     if unadapted is None:
         return None
     if is_word_vectors(source):
@@ -146,7 +146,9 @@ def check_preprocessor(source, unadapted):
             return None
     theirs, ours = _settings(source.preprocessor), _settings(unadapted)
     if theirs["class"] != ours["class"]:
-        theirs, ours = {"class": theirs["class"]}, {"class": ours["class"]}
+        raise UserError(f"--init-from {source.path}: {_described(source)} reads text with {theirs['class']}, "
+                        f"{model_name} with {ours['class']}, whatever its --model-arg values; start from a run or "
+                        f"preset of {model_name}")
     differences = [
         f"{name}={theirs.get(name)!r} there, {ours.get(name)!r} here"
         for name in sorted(set(theirs) | set(ours))
@@ -162,6 +164,12 @@ def check_preprocessor(source, unadapted):
         config = {**source.preprocessor.get_config(), "sequence_length": ours["sequence_length"]}
         return type(source.preprocessor).from_config(config)
     return source.preprocessor
+
+
+def _described(source):
+    """What made `source`, in words: 'a bert_mlm (masked_lm) model', or 'it' if unknown."""
+    summary = source.summary or {}
+    return f"a {summary['model']} ({summary.get('task', 'classification')}) model" if "model" in summary else "it"
 
 
 FREEZE_BELOW_EXAMPLES = 5000  # labelled training examples under which copied word vectors are frozen

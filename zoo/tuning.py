@@ -20,7 +20,7 @@ import pathlib
 
 import keras_tuner
 
-from zoo import evaluate, flags, locks, search_space, training
+from zoo import evaluate, flags, locks, outputs, search_space, training
 from zoo.config import TUNERS, default_tune_dir
 from zoo.errors import UserError
 from zoo.registry import get_model_spec, list_models
@@ -281,8 +281,7 @@ def search_record(config, space):
 @contextlib.contextmanager
 def hold_tune_dir(tune_dir):
     """Makes `tune_dir` and holds it for this process: another search on it is a one-line error."""
-    if tune_dir.exists() and not tune_dir.is_dir():
-        raise UserError(f"--tune-dir {tune_dir} is a file; pass a folder")
+    outputs.check_writable(tune_dir, "--tune-dir")
     tune_dir.mkdir(parents=True, exist_ok=True)
     try:
         with locks.exclusive(tune_dir / LOCK_FILE):
