@@ -123,16 +123,22 @@ def test_an_image_export_refuses_pixels_and_folders_it_was_not_made_for(mnist_ex
      "gpt_text is a causal_lm model: its generation loop runs in TensorFlow; --format litert exports classifiers only"),
     (["--model-dir", "lstm_text", "--format", "litert"],
      "LiteRT's builtin ops cannot run lstm_text with --quantize none (it needs tf.TensorListReserve)"),
+    (["--model-dir", "lstm_text", "--format", "onnx"],
+     "tf2onnx converts lstm_text to an ONNX file that onnxruntime refuses"),  # ...; export it as a SavedModel
+    (["--model-dir", "mnist_cnn_small", "--format", "litert", "--export-dir", "{tmp}/a_file/edge"],
+     "cannot write --export-dir {tmp}/a_file/edge: {tmp}/a_file is not a writable folder"),
     (["--model-dir", "mnist_cnn", "--format", "onnx", "--quantize", "int8"], "--quantize int8 is LiteRT's"),
     (["--model-dir", "mnist_cnn", "--quantize", "float16"], "--quantize float16 is LiteRT's"),
     (["--model-dir", "mnist_cnn", "--format", "litert", "--quantize", "int8", "--data-dir", "{tmp}/nothing"],
      "--quantize int8 calibrates on the training split, which did not load"),
 ])
 def test_formats_a_model_cannot_take_are_one_line_errors(flags, error, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("not a folder")
     flags = [flag.format(tmp=tmp_path) for flag in flags]
-    assert export.main([*flags, "--export-dir", str(tmp_path / "out")]) == 2
+    flags += [] if "--export-dir" in flags else ["--export-dir", str(tmp_path / "out")]
+    assert export.main(flags) == 2
     message = capsys.readouterr().err.strip()
-    assert message.startswith("zoo.export: error: ") and error in message and "\n" not in message
+    assert message.startswith("zoo.export: error: ") and error.format(tmp=tmp_path) in message and "\n" not in message
     assert not list((tmp_path / "out").rglob("model.*"))
 
 

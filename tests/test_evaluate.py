@@ -195,3 +195,10 @@ def test_missing_data_says_how_to_get_it_without_a_flag_evaluate_lacks(mock_runs
     error = capsys.readouterr().err
     assert f"dataset 'mnist' is not prepared in {tmp_path}" in error and "--data-dir" in error
     assert "tfds build mnist" in error and "pass --download" not in error and error.count("\n") == 1
+
+
+def test_the_progress_line_names_the_split_evaluated(mock_runs, tmp_path, capsys):
+    model_dir, _ = mock_runs["ngram_text"]
+    with tfds.testing.mock_data(num_examples=48):
+        evaluate.evaluate(model_dir, output_dir=tmp_path, test_split="test[:20]")
+    assert "Evaluating on the test[:20] split of imdb_reviews" in capsys.readouterr().out
