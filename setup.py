@@ -33,8 +33,9 @@ setup(
         "onnxruntime",
     ],
     extras_require={
-        # pytest-xdist: the suite runs its test files over every core (pytest.ini).
-        "test": ["pytest", "pytest-xdist", "psutil"],
+        # pytest-xdist: the suite runs its test files over every core (pytest.ini); jax: the
+        # builders are checked on Keras' JAX backend too.
+        "test": ["pytest", "pytest-xdist", "psutil", "jax"],
         "benchmarks": ["matplotlib", "psutil"],
     },
 )

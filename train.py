@@ -13,7 +13,7 @@ import argparse
 import sys
 
 import zoo  # light: TensorFlow loads after the flags are parsed
-from zoo import flags
+from zoo import cli, flags
 from zoo.config import DEFAULT_EXPORT_DIR, default_model_dir
 
 
@@ -58,29 +58,22 @@ def trained_weights(name):
     return zoo.presets.headline(figures) if figures else "-"
 
 
+@cli.command("train.py", interrupted="interrupted: rerun the same command to resume from the last finished epoch")
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if args.list is not None:
-            print_models(args.list)
-            return 0
-        config = flags.train_config(args)
-        from zoo import cluster, export, training
+    if args.list is not None:
+        print_models(args.list)
+        return
+    config = flags.train_config(args)
+    cli.quiet_start()
+    from zoo import cluster, export, training
 
-        if args.export:
-            export.check_served(config.model)
-        training.train(config)
-        if args.export and cluster.this_worker().is_chief:  # the chief's model dir holds the run
-            model_dir = config.model_dir or default_model_dir(config.model)
-            print(f"Exported {export.export(model_dir, args.export_dir)}")
-    except zoo.UserError as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: rerun the same command to resume from the last finished epoch",
-              file=sys.stderr)
-        return 130
-    return 0
+    if args.export:
+        export.check_served(config.model)
+    training.train(config)
+    if args.export and cluster.this_worker().is_chief:  # the chief's model dir holds the run
+        model_dir = config.model_dir or default_model_dir(config.model)
+        print(f"Exported {export.export(model_dir, args.export_dir)}")
 
 
 if __name__ == "__main__":

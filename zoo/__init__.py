@@ -12,7 +12,7 @@ import wrapt
 
 # The builders are plain Keras and run on any backend; training and export need TensorFlow's.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines, before any output of ours
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines (see zoo.cli.quiet_start)
 
 from zoo.errors import UserError  # noqa: E402
 from zoo.presets import PresetError, from_preset, list_presets  # noqa: E402

@@ -1,16 +1,9 @@
-"""How the command lines show progress (live on a terminal, plain lines in a log file), and
-keep libraries' own output from burying theirs."""
+"""How the command lines show progress: live on a terminal, plain lines in a log file."""
 
-import contextlib
-import io
-import os
 import sys
-import tempfile
 import time
 
 import keras
-
-from zoo.errors import UserError
 
 LOG_EVERY_SECONDS = 30  # a log file gets a progress line at least this often
 
@@ -60,41 +53,3 @@ class ProgressLog(keras.callbacks.Callback):
             parts.append(f"{(self.steps - done) / rate:.0f} s left in the epoch")
         print(", ".join(parts), flush=True)
 
-
-@contextlib.contextmanager
-def quiet(verbose=False):
-    """Holds back what libraries print while in the block (C++ converters on file descriptors
-    1 and 2, TensorFlow's logging, Python warnings), so that the command's own line is the one
-    a user reads. `verbose` lets it through; a failure other than a `UserError` shows it after
-    all, as it may explain the failure."""
-    if verbose:
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with tempfile.TemporaryFile() as held, io.StringIO() as python_held:
-        saved = [os.dup(1), os.dup(2)]
-        try:
-            os.dup2(held.fileno(), 1)
-            os.dup2(held.fileno(), 2)
-            with contextlib.redirect_stdout(python_held), contextlib.redirect_stderr(python_held):
-                yield
-        except UserError:
-            raise
-        except BaseException:
-            _restore(saved)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace") + python_held.getvalue())
-            raise
-        finally:
-            _restore(saved)
-
-
-def _restore(saved):
-    """Points file descriptors 1 and 2 back where `saved` (their duplicates) do, once."""
-    if saved[0] is None:
-        return
-    for descriptor, duplicate in zip((1, 2), saved):
-        os.dup2(duplicate, descriptor)
-        os.close(duplicate)
-    saved[:] = [None, None]

@@ -16,6 +16,7 @@ writes the same report at the end of every classifier's run), else into its own 
 import argparse
 import sys
 
+from zoo import cli
 from zoo.config import CHECKPOINTS
 
 
@@ -35,9 +36,9 @@ def parse_args(argv=None):
     parser.add_argument("--output-dir", help="where the report goes (default: the run dir, evaluated as trained)")
     return parser.parse_args(argv)
 
-
 if __name__ == "__main__":
     ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+    cli.quiet_start()
 
 import hashlib  # noqa: E402
 import json  # noqa: E402
@@ -317,15 +318,11 @@ def dataset_label(dataset):
     return f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
 
 
+@cli.command("zoo.evaluate")
 def main(argv=None, args=None):
     args = args or parse_args(argv)
-    try:
-        evaluate(args.model_dir, args.checkpoint, args.dataset, args.data_dir, args.output_dir,
-                 csv_columns=args.csv_columns, test_split=args.test_split)
-    except UserError as error:
-        print(f"zoo.evaluate: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    evaluate(args.model_dir, args.checkpoint, args.dataset, args.data_dir, args.output_dir,
+             csv_columns=args.csv_columns, test_split=args.test_split)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ on, its class names: what `zoo.evaluate` needs to check the export).
 import argparse
 import sys
 
+from zoo import cli
 from zoo.config import CHECKPOINTS, DEFAULT_EDGE_EXPORT_DIR, DEFAULT_EXPORT_DIR, EXPORT_FORMATS, QUANTIZATIONS
 
 
@@ -37,9 +38,9 @@ def parse_args(argv=None):
                         help="show what TensorFlow and the converters print (held back by default)")
     return parser.parse_args(argv)
 
-
 if __name__ == "__main__":
     ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+    cli.quiet_start(ARGS.verbose)
 
 import errno  # noqa: E402
 import json  # noqa: E402
@@ -52,7 +53,7 @@ from google.protobuf import text_format  # noqa: E402
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2  # noqa: E402
 from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
 
-from zoo import console, locks, outputs, presets, saving  # noqa: E402
+from zoo import locks, outputs, presets, saving  # noqa: E402
 from zoo.errors import UserError, first_line  # noqa: E402
 from zoo.predict import IMAGE_BYTES_SIGNATURE  # noqa: E402
 from zoo.registry import NAME_PATTERN, get_model_spec  # noqa: E402
@@ -210,25 +211,21 @@ def export_edge(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkp
                               format, quantize, data_dir)
 
 
+@cli.command("zoo.export")
 def main(argv=None, args=None):
     args = args or parse_args(argv)
-    try:
-        from zoo import edge_export
+    from zoo import edge_export
 
-        edge_export.check_options(args.format, args.quantize)
-        with console.quiet(args.verbose):
-            if args.format == "saved_model":
-                exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
-            else:
-                exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
-                                       args.checkpoint, args.format, args.quantize, args.data_dir)
-        print(f"Exported {exported}")
-        if args.format != "saved_model":
-            print(edge_export.agreement_line(exported))
-    except UserError as error:
-        print(f"zoo.export: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    edge_export.check_options(args.format, args.quantize)
+    with cli.held_output(args.verbose):
+        if args.format == "saved_model":
+            exported = export(args.model_dir, args.export_dir or DEFAULT_EXPORT_DIR, args.name, args.checkpoint)
+        else:
+            exported = export_edge(args.model_dir, args.export_dir or DEFAULT_EDGE_EXPORT_DIR, args.name,
+                                   args.checkpoint, args.format, args.quantize, args.data_dir)
+    print(f"Exported {exported}")
+    if args.format != "saved_model":
+        print(edge_export.agreement_line(exported))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from zoo import cli
 from zoo.errors import UserError, first_line
 
 SAMPLERS = ("greedy", "top_k", "top_p")
@@ -191,6 +192,7 @@ def _saved_model_writer(path):
     return write
 
 
+@cli.command("zoo.generate")
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Generate text with a trained causal LM.")
     parser.add_argument("--model-dir", required=True, help="a finished run, an exported SavedModel, or a preset's name")
@@ -202,14 +204,10 @@ def main(argv=None):
     parser.add_argument("--top-p", type=float, default=DEFAULT_TOP_P)
     parser.add_argument("--seed", type=int, help="the same seed gives the same text")
     args = parser.parse_args(argv)
-    try:
-        texts = generate(args.model_dir, args.prompt, args.max_length, args.sampler, args.temperature,
-                         args.seed, args.top_k, args.top_p)
-    except UserError as error:
-        print(f"zoo.generate: error: {error}", file=sys.stderr)
-        return 2
+    cli.quiet_start()
+    texts = generate(args.model_dir, args.prompt, args.max_length, args.sampler, args.temperature,
+                     args.seed, args.top_k, args.top_p)
     print("\n\n".join(texts))
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import argparse
 import pathlib
 import sys
 
+from zoo import cli
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Run a preset or an exported SavedModel on inputs.")
@@ -22,9 +24,9 @@ def parse_args(argv=None):
     parser.add_argument("inputs", nargs="+", help="image files, or strings for text models")
     return parser.parse_args(argv)
 
-
 if __name__ == "__main__":
     ARGS = parse_args()  # first: --help and flag errors answer before TensorFlow loads
+    cli.quiet_start()
 
 import tensorflow as tf  # noqa: E402
 
@@ -120,16 +122,11 @@ def _results(outputs):
     return [(label.decode(), float(p)) for label, p in zip(outputs["label"].numpy(), probabilities)]
 
 
+@cli.command("zoo.predict")
 def main(argv=None, args=None):
     args = args or parse_args(argv)
-    try:
-        results = predict(args.saved_model, args.inputs)
-    except UserError as error:
-        print(f"zoo.predict: error: {error}", file=sys.stderr)
-        return 2
-    for (label, probability), given in zip(results, args.inputs):
+    for (label, probability), given in zip(predict(args.saved_model, args.inputs), args.inputs):
         print(f"{label}\t{probability:.4f}\t{given}")
-    return 0
 
 
 if __name__ == "__main__":

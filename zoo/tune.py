@@ -11,9 +11,8 @@ the best trial's run. Rerunning an interrupted command resumes the search (see z
 import argparse
 import sys
 
-from zoo import flags
+from zoo import cli, flags
 from zoo.config import DEFAULT_MAX_TRIALS, TUNERS, TuneConfig
-from zoo.errors import UserError
 
 
 def parse_args(argv=None):
@@ -31,6 +30,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@cli.command("zoo.tune", interrupted="interrupted: rerun the same command to resume the search")
 def main(argv=None):
     args = parse_args(argv)
     config = TuneConfig(
@@ -41,17 +41,10 @@ def main(argv=None):
         hp=tuple(args.hp),
         tune_dir=args.tune_dir,
     )
-    try:
-        from zoo import tuning  # TensorFlow loads only after the flags are parsed
+    cli.quiet_start()
+    from zoo import tuning  # TensorFlow loads only after the flags are parsed
 
-        tuning.search(config)
-    except UserError as error:
-        print(f"zoo.tune: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted: rerun the same command to resume the search", file=sys.stderr)
-        return 130
-    return 0
+    tuning.search(config)
 
 
 if __name__ == "__main__":
