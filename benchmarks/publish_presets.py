@@ -335,7 +335,7 @@ def pretraining_card(figures, summary):
         f"cosine schedule with warm-up, weight decay {used['weight_decay']:g}, on IMDB's `{used['train_split']}` "
         f"({summary['examples']['train']:,} reviews; the labelled `test` split is never read). Each piece is one "
         "`train.py` run started from the one before (`--init-from`): the weights carry on, the optimizer state and "
-        "schedule start anew.", "",
+        "schedule start anew." + word_vectors_start(summary), "",
         "| piece | steps | batch | tokens per text | token slots seen | wall time |", "|---|---|---|---|---|---|",
         *[f"| {number} | {piece['steps']:,} | {piece['batch_size']} | {piece['sequence_length']} | "
           f"{piece['steps'] * piece['batch_size'] * piece['sequence_length'] / 1e6:.1f} M | "
@@ -358,6 +358,16 @@ def pretraining_card(figures, summary):
         f"- Data: {LICENSES['imdb_reviews']}.", "",
     ]
     return "\n".join(lines)
+
+
+def word_vectors_start(summary):
+    """The card's sentence on where the first piece's token embedding came from, if from word vectors."""
+    first = summary.get("init_from") if not summary.get("training_pieces", [])[:-1] else None
+    if not first or "copied_rows" not in first:
+        return ""
+    return (f" Its token embedding starts from the `{pathlib.Path(first['source']).name}` preset's word vectors "
+            f"({first['copied_rows']:,} of its {first['vocabulary_rows']:,} words' rows copied by token), so that "
+            "masked-LM pretraining starts from words that already mean something.")
 
 
 def usage(name, spec, summary):

@@ -92,15 +92,15 @@ def bert_text(
     learning_rate=5e-4,  # a pretraining rate: keras-hub's MaskedLM default (5e-5) is for fine-tuning
     weight_decay=1e-2,
     preset_files={  # presets/bert_mlm/ (the masked LM as keras-hub saves it), made by benchmarks/publish_presets.py
-        "README.md": "8bd5eb5f9c1a1ac971df0f41cdfff1a52c1c8bc9d8655e80a0bb6d1a12458598",
+        "README.md": "b5810fc33ea96f6da819f028e6dfac043e4549936587817c94eea05710954c5c",
         "config.json": "e7e082c7041a751b435d833eafb0c72975a5dad8d0b02a4d4f856c4608db2036",
-        "metadata.json": "503d12a8eafbea817e009e071f98796eb818c4807351f68678d09449200ba4b5",
-        "model.weights.h5": "4cfdda8097bf65346093e8e1a60d7e74e83e237a56c380ea82836cd05024cacf",
-        "preset.json": "56186ae34336e742a1b0a69f65fd3a2e596d32887fdb08f6733e109a4f3676c5",
-        "summary.json": "68bea6ec40466d1e1fa31404acdd7a7d6f3421c71c160816621cca728c674e46",
+        "metadata.json": "ff637aa3cd8f29873880446a5caab65cb937422ae29b058758447f1b1768d00d",
+        "model.weights.h5": "b7e60b171043cc65c5e50ad263d736ac4bf1fead7597dec1aed3faa082ec9e59",
+        "preset.json": "cec07084454c4c2e6387799415cfe53deb936b4041fc833de1786b367aa1563f",
+        "summary.json": "fcb2a05770bf65ecea38b48e3e9095e11302232a8071c29f01829e46f23aba33",
         "task.json": "602fe652a677a66f15f45f4225f194e97ad985491bbe551ac33ff50f43b36369",
-        "task.weights.h5": "29e6fd1fb463cd380bd3a9014fa663428260ca70049813302a8f871a62d37de0",
-        "text_preprocessor.json": "f55d7a86f85d780ce90a99c8b18e84a834318b960d97794a483d9daee80f79f0",
+        "task.weights.h5": "e43d23df3e4b125443e3fb9bf37fa4c5e463464af4c84714742e37b0dae1204f",
+        "text_preprocessor.json": "90e862ce8de6c4260dd3b045df0de24cae5b3d8b767153ba17ef33ee23f493f1",
     },
 )
 def bert_mlm(
