@@ -26,7 +26,7 @@ setup(
         "keras-tuner>=1.4.7",
         "scikit-learn",
         "scipy",
-        # zoo.export --format litert and onnx (zoo.edge_export), and their runtimes (zoo.edge_predict).
+        # zoo.export --format litert and onnx (zoo.serving.edge_export), and their runtimes (zoo.edge_predict).
         "ai-edge-litert",
         "tf2onnx",
         "onnx",

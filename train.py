@@ -52,10 +52,10 @@ def trained_weights(name):
     """The preset's recorded test figure, '-' for a model that ships no weights, or where to
     restore a preset whose files are not those shipped."""
     try:
-        figures = zoo.presets.figures(name) if name in zoo.list_presets() else None
+        figures = zoo.store.presets.figures(name) if name in zoo.list_presets() else None
     except zoo.PresetError:
-        return f"damaged: git checkout -- {zoo.presets.presets_dir() / name}"
-    return zoo.presets.headline(figures) if figures else "-"
+        return f"damaged: git checkout -- {zoo.store.presets.presets_dir() / name}"
+    return zoo.store.presets.headline(figures) if figures else "-"
 
 
 @cli.command("train.py", interrupted="interrupted: rerun the same command to resume from the last finished epoch")
@@ -66,14 +66,17 @@ def main(argv=None):
         return
     config = flags.train_config(args)
     cli.quiet_start()
-    from zoo import cluster, export, training
+    from zoo import training
+    from zoo.serving import saved_model
+    from zoo.store import runs
+    from zoo.training import cluster
 
     if args.export:
-        export.check_served(config.model)
+        runs.check_served(config.model)
     training.train(config)
     if args.export and cluster.this_worker().is_chief:  # the chief's model dir holds the run
         model_dir = config.model_dir or default_model_dir(config.model)
-        print(f"Exported {export.export(model_dir, args.export_dir)}")
+        print(f"Exported {saved_model.export(model_dir, args.export_dir)}")
 
 
 if __name__ == "__main__":

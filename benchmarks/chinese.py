@@ -20,6 +20,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, machine, write_results  # noqa: E402
+
 import zoo  # noqa: E402
 from zoo import training  # noqa: E402
 from zoo.config import TrainConfig  # noqa: E402

@@ -28,8 +28,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, machine, saved_model_speed, write_results  # noqa: E402
-from zoo import export, training  # noqa: E402
+
+from zoo import training  # noqa: E402
 from zoo.config import TrainConfig  # noqa: E402
+from zoo.serving import saved_model  # noqa: E402
 
 TEACHER_SPEED_UP_TARGET = 10
 IMDB_ACCURACY_TARGET = 0.90
@@ -73,7 +75,7 @@ def trained(model_dir, config):
 
 def served(model_dir, export_dir, name, dataset, data_dir):
     """Serving speed of the run in `model_dir`, exported as `name`."""
-    return saved_model_speed(export.export(model_dir, export_dir, name), dataset, data_dir)
+    return saved_model_speed(saved_model.export(model_dir, export_dir, name), dataset, data_dir)
 
 
 def measure(dataset, teacher, args):

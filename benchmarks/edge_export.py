@@ -26,10 +26,13 @@ import tensorflow_datasets as tfds
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, _median_seconds, machine, write_results  # noqa: E402
-from zoo import edge_export, edge_predict, export, presets  # noqa: E402
+
+from zoo import edge_predict
 from zoo.config import QUANTIZATIONS  # noqa: E402
 from zoo.errors import UserError  # noqa: E402
 from zoo.registry import get_model_spec  # noqa: E402
+from zoo.serving import edge_export  # noqa: E402
+from zoo.store import presets
 
 EXPORTS = [("litert", quantize) for quantize in QUANTIZATIONS] + [("onnx", "none")]
 BATCH = 256
@@ -46,7 +49,7 @@ def exports_of(model, export_dir, data_dir):
         folder = export_dir / model / name
         try:
             if not (folder / "preprocessing.json").exists():
-                export.export_edge(model, export_dir, format=format, quantize=quantize, data_dir=data_dir)
+                edge_export.export_run(model, export_dir, format=format, quantize=quantize, data_dir=data_dir)
             folders[name] = folder
         except UserError as error:
             failed[name] = str(error)

@@ -27,8 +27,10 @@ import tensorflow_datasets as tfds
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, _median_seconds, machine, write_results  # noqa: E402
-from zoo import export, generate  # noqa: E402
+
 from zoo.registry import get_model_spec  # noqa: E402
+from zoo.serving import generation  # noqa: E402
+from zoo.store import runs  # noqa: E402
 from zoo.tasks import get_task  # noqa: E402
 
 PROMPT = "This movie"
@@ -67,17 +69,17 @@ def generation_speed(call):
 def measure(model_dir, data_dir):
     summary = json.loads((pathlib.Path(model_dir) / "summary.json").read_text())
     spec = get_model_spec(summary["model"])
-    _, model = export.load_run(model_dir)
+    _, model = runs.load_run(model_dir)
     unigram = unigram_bits_per_character(model.preprocessor, spec, data_dir)
     context = model.backbone.max_sequence_length
     max_length = min(MAX_LENGTH, context)
-    in_python = generate.load(model_dir)
+    in_python = generation.load(model_dir)
     python_speed = generation_speed(lambda: in_python([PROMPT], max_length, "top_p", 0.8, seed=1)[0])
     with tempfile.TemporaryDirectory() as directory:
         archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)
         version_dir = pathlib.Path(directory) / "1"
         archive.write_out(str(version_dir), verbose=False)
-        saved_model = generate.load(version_dir)
+        saved_model = generation.load(version_dir)
         saved_model_speed = generation_speed(lambda: saved_model([PROMPT], max_length, "top_p", 0.8, seed=1)[0])
     samples = {
         "greedy": in_python([PROMPT], context, "greedy")[0],

@@ -30,8 +30,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, machine, machine_slug, unused_stem, write_results  # noqa: E402
-from zoo import presets, training  # noqa: E402
+
+from zoo import training
 from zoo.config import TrainConfig  # noqa: E402
+from zoo.store import presets  # noqa: E402
 
 LABELS = (200, 500, 1000, 2500, 25000)
 FULL_SPLIT = 25000  # IMDB's `train`

@@ -8,7 +8,7 @@ Writes all of real MNIST (70,000 digits) as PNG files and all of real IMDB's lab
 IMDB example), and the IMDB reviews as one CSV file too. Then, with `train.py` as users run it,
 trains `mnist_cnn_small` and `ngram_text` with their recipes (seed 0) on each folder and on the
 TFDS dataset, and compares the full test splits' accuracy. The reading figures time
-`zoo.own_data.read` over each folder and the CSV file, from files to examples in memory.
+`zoo.data.own_data.read` over each folder and the CSV file, from files to examples in memory.
 Results go to benchmarks/results/<machine>-<date>-own_data.json/.md.
 """
 
@@ -29,7 +29,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, machine, write_results  # noqa: E402
-from zoo import own_data  # noqa: E402
+
+from zoo.data import own_data  # noqa: E402
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODELS = {"mnist": ("mnist_cnn_small", "image"), "imdb_reviews": ("ngram_text", "text")}
@@ -62,7 +63,7 @@ def write_csv(folder, path):
 
 
 def reading_speed(path, modality):
-    """Examples per second of `zoo.own_data.read` from files to examples in memory, and their count."""
+    """Examples per second of `zoo.data.own_data.read` from files to examples in memory, and their count."""
     started = time.perf_counter()
     splits, _ = own_data.read(str(path), modality, seed=0, input_shape=(28, 28, 1), **own_data.settings(str(path)))
     count = sum(int(split.reduce(0, lambda count, _: count + 1)) for split in splits.values())

@@ -25,7 +25,8 @@ import tensorflow_datasets as tfds
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from run import machine, write_results, RESULTS_DIR  # noqa: E402
+from run import RESULTS_DIR, machine, write_results  # noqa: E402
+
 from zoo.registry import get_model_spec  # noqa: E402
 from zoo.tasks.base import compile_token_predictions  # noqa: E402
 from zoo.tasks.masked_lm import MASK_RATE, mask_generator  # noqa: E402
@@ -106,7 +107,7 @@ def pipeline_tokens_per_second(preprocessor, texts, length):
 def padding_shares(data_dir, reviews=2000):
     """The share of slots that hold padding when real reviews are packed to 128 and to 256 tokens,
     with the shipped preset's vocabulary; and the input pipeline's tokens/s at each length."""
-    from zoo import transfer
+    from zoo.training import transfer
 
     source = transfer.load_source("bert_mlm")
     texts = tfds.load("imdb_reviews", split=f"unsupervised[{HELD_OUT_START}:{HELD_OUT_START + reviews}]",

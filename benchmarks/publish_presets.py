@@ -30,13 +30,21 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
+from run import machine  # noqa: E402
 
 import zoo  # noqa: E402
-from run import machine  # noqa: E402
-from zoo import evaluate, generate, presets, training, word_vectors  # noqa: E402
+from zoo import (
+    evaluation,  # noqa: E402
+    training,  # noqa: E402
+)
 from zoo.config import TrainConfig  # noqa: E402
-from zoo.tasks import task_for  # noqa: E402
-from zoo.tasks import classification  # noqa: E402
+from zoo.serving import generation  # noqa: E402
+from zoo.store import presets
+from zoo.tasks import (
+    classification,  # noqa: E402
+    task_for,  # noqa: E402
+)
+from zoo.training import word_vectors
 
 SLICE = "test[:2000]"  # the fixed slice whose figure the slow test reproduces exactly
 LANGUAGE_MODEL_SLICE = "test[:200]"  # a language model's, of reviews 256 characters each
@@ -152,8 +160,8 @@ def measure(name, target, summary, files, data_dir):
             key: summary["test_metrics"][key] for key in ("examples", "bits_per_character", "accuracy")}},
             "slice": slice_figures(model, data_dir), "generation_seconds": generation_seconds(name)}
     with tempfile.TemporaryDirectory() as scratch:
-        whole = evaluate.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "whole")
-        part = evaluate.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "slice", test_split=SLICE)
+        whole = evaluation.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "whole")
+        part = evaluation.evaluate(name, data_dir=data_dir, output_dir=pathlib.Path(scratch) / "slice", test_split=SLICE)
     trained = json.loads((target / "evaluation.json").read_text())
     if whole["confusion_matrix"] != trained["confusion_matrix"]:
         raise SystemExit(f"{name}: zoo.evaluate on the preset does not reproduce its run's report")
@@ -195,7 +203,7 @@ def latency_ms(model, spec, summary, data_dir):
 
 def generation_seconds(name):
     """Seconds to write one review of GENERATED_LENGTH characters, greedy, after its first call."""
-    write = generate.load(name)
+    write = generation.load(name)
     write(["This movie"], GENERATED_LENGTH, "greedy")
     started = time.perf_counter()
     write(["This movie"], GENERATED_LENGTH, "greedy")

@@ -36,11 +36,13 @@ import tensorflow_datasets as tfds  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-import zoo  # noqa: E402
 from reference import REFERENCES  # noqa: E402
-from zoo import data, training, transfer  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo import data, training  # noqa: E402
 from zoo.models import text_preprocessing  # noqa: E402
 from zoo.tasks import get_task  # noqa: E402
+from zoo.training import transfer
 
 TARGETS = {"mnist": (0.99,), "imdb_reviews": (0.85, 0.90)}  # the first is the main one
 SERVING_BATCH = 256

@@ -20,8 +20,10 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from run import RESULTS_DIR, machine, write_results  # noqa: E402
-from zoo import training, tuning  # noqa: E402
+
+from zoo import training  # noqa: E402
 from zoo.config import TrainConfig, TuneConfig  # noqa: E402
+from zoo.training import tuning
 
 BUDGET_MINUTES = {"ngram_text": 12, "mnist_cnn_small": 20, "transformer_text": 15}
 MAX_TRIALS = 12

@@ -88,10 +88,10 @@ def real_data_dir():
 
 @contextlib.contextmanager
 def lock_held_elsewhere(lock_file):
-    """Another live process holds `lock_file` (a `zoo.locks` lock) while in the block, until it
+    """Another live process holds `lock_file` (a `zoo.store.locks` lock) while in the block, until it
     is killed as a crash would; yields that process's pid."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from zoo import locks\n"
+        [sys.executable, "-c", "import time; from zoo.store import locks\n"
          f"with locks.exclusive({str(lock_file)!r}):\n print('held', flush=True); time.sleep(600)"],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
     )

@@ -6,7 +6,6 @@ import re
 
 import pytest
 import tensorflow_datasets as tfds
-
 from conftest import load_benchmark
 
 

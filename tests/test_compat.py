@@ -1,4 +1,4 @@
-"""The Keras fixes in zoo.compat: still aimed at the code they were verified on, and needed
+"""The Keras fixes in zoo.training.compat: still aimed at the code they were verified on, and needed
 (the multi-worker one: test_multi_worker.py)."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import compat, training  # noqa: F401  (importing training installs the fix)
+from zoo.training import compat  # noqa: F401  (importing training installs the fix)
 
 
 @pytest.mark.parametrize("name", sorted(compat.VERIFIED_SOURCES))

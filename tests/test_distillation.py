@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
-
-import zoo
 from conftest import REPO_ROOT
 from test_train import main_error, run_train, tiny_args
+
+import zoo
 from zoo import data
 from zoo.tasks import get_task
 from zoo.tasks.distillation import Distillation

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT
 
 import zoo
-from conftest import REPO_ROOT
 from zoo import edge_predict, export
 from zoo.errors import UserError
 

@@ -1,4 +1,4 @@
-"""zoo/edge_tokenizer.py, the plain-Python preprocessing of the LiteRT and ONNX text exports, makes
+"""zoo/serving/edge_tokenizer.py, the plain-Python preprocessing of the LiteRT and ONNX text exports, makes
 exactly the in-graph preprocessors' inputs, on real IMDB reviews and real Chinese reviews."""
 
 import csv
@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
-
 from conftest import REPO_ROOT
 from test_scripts_without_spaces import CHINESE_REVIEWS
-from zoo import edge_tokenizer, presets
+
 from zoo.models import text_preprocessing
+from zoo.serving import edge_tokenizer
+from zoo.store import presets
 
 # Texts that TensorFlow and Python could split apart: case beyond ASCII, full-width and curly
 # punctuation, Unicode spaces, mixed scripts, nothing at all.
@@ -40,7 +41,7 @@ def test_the_character_tables_are_tensorflows():
 
 
 def test_the_tokenizer_needs_the_standard_library_alone():
-    result = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'zoo'); import edge_tokenizer; "
+    result = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'zoo/serving'); import edge_tokenizer; "
                              "print(sorted(set(sys.modules) & {'numpy', 'tensorflow', 'keras', 'zoo'}))"],
                             cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr[-2000:]

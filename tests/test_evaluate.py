@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
-
 from conftest import REPO_ROOT, TINY_MODEL_ARGS
-from zoo import evaluate, export, training
+
+from zoo import evaluate, evaluation, report, training
+from zoo.errors import UserError
+from zoo.serving import saved_model
 
 # Nine examples of classes a, b, c; class d is never present nor predicted.
 CLASS_NAMES = ["a", "b", "c", "d"]
@@ -29,9 +31,9 @@ def fixed_probabilities():
 
 
 def test_per_class_scores_equal_a_hand_count():
-    report = evaluate.classification_report(LABELS, fixed_probabilities(), CLASS_NAMES)
+    result = report.classification_report(LABELS, fixed_probabilities(), CLASS_NAMES)
     # Rows true a, b, c, d; columns predicted: counted by hand from LABELS and PREDICTED.
-    assert report["confusion_matrix"] == [[2, 1, 0, 0], [1, 1, 0, 0], [1, 1, 2, 0], [0, 0, 0, 0]]
+    assert result["confusion_matrix"] == [[2, 1, 0, 0], [1, 1, 0, 0], [1, 1, 2, 0], [0, 0, 0, 0]]
     expected = {  # precision = right / predicted as the class, recall = right / of the class
         "a": (2 / 4, 2 / 3, 4 / 7, 3),
         "b": (1 / 3, 1 / 2, 2 / 5, 2),
@@ -39,37 +41,37 @@ def test_per_class_scores_equal_a_hand_count():
         "d": (0.0, 0.0, 0.0, 0),  # never predicted, never present: 0, not NaN
     }
     for name, (precision, recall, f1, support) in expected.items():
-        scores = report["per_class"][name]
+        scores = result["per_class"][name]
         assert [scores["precision"], scores["recall"], scores["f1"]] == pytest.approx([precision, recall, f1], abs=1e-12)
         assert scores["support"] == support
-    assert report["accuracy"] == pytest.approx(5 / 9, abs=1e-12) and report["examples"] == 9
-    macro = report["macro_average"]
+    assert result["accuracy"] == pytest.approx(5 / 9, abs=1e-12) and result["examples"] == 9
+    macro = result["macro_average"]
     assert macro["precision"] == pytest.approx((1 / 2 + 1 / 3 + 1) / 4, abs=1e-12)
     assert macro["recall"] == pytest.approx((2 / 3 + 1 / 2 + 1 / 2) / 4, abs=1e-12)
     assert macro["f1"] == pytest.approx((4 / 7 + 2 / 5 + 2 / 3) / 4, abs=1e-12)
-    table = evaluate.format_table({**report, "evaluated_on": "nine examples"})
+    table = report.format_table({**result, "evaluated_on": "nine examples"})
     assert "macro average     0.4583  0.4167  0.4095" in table
     assert table.endswith("accuracy 0.5556 over 9 examples: nine examples")
 
 
 def test_mistakes_are_the_most_confident_wrong_predictions_first():
     # The wrong ones: index 2 (0.7), 4 (0.95), 7 (0.5), 8 (0.99).
-    assert evaluate.most_confident_mistakes(LABELS, fixed_probabilities()).tolist() == [8, 4, 2, 7]
-    assert evaluate.most_confident_mistakes(LABELS, fixed_probabilities(), count=2).tolist() == [8, 4]
+    assert report.most_confident_mistakes(LABELS, fixed_probabilities()).tolist() == [8, 4, 2, 7]
+    assert report.most_confident_mistakes(LABELS, fixed_probabilities(), count=2).tolist() == [8, 4]
 
 
 def test_the_confusion_matrix_png_has_a_cell_per_class(tmp_path):
     for classes in (2, 10):
         path = tmp_path / f"{classes}.png"
-        evaluate.plot_confusion_matrix(np.eye(classes, dtype=int), [str(i) for i in range(classes)], path)
-        side = round(evaluate.confusion_figure_inches(classes) * evaluate.DPI)
+        report.plot_confusion_matrix(np.eye(classes, dtype=int), [str(i) for i in range(classes)], path)
+        side = round(report.confusion_figure_inches(classes) * report.DPI)
         assert tf.io.decode_png(path.read_bytes()).shape == (side, side, 4)
 
 
 def test_probabilities_with_a_nan_are_refused_not_counted(tmp_path):
     examples = tf.data.Dataset.from_tensor_slices((np.zeros((2, 28, 28, 1), np.uint8), [0, 1]))
-    with pytest.raises(evaluate.UserError, match="NaN or infinity"):
-        evaluate.write_report(lambda batch: np.array([[np.nan, 0.5], [0.5, 0.5]]), examples, ["a", "b"], tmp_path, "two")
+    with pytest.raises(UserError, match="NaN or infinity"):
+        report.write_report(lambda batch: np.array([[np.nan, 0.5], [0.5, 0.5]]), examples, ["a", "b"], tmp_path, "two")
     assert not (tmp_path / "evaluation.json").exists()
 
 
@@ -80,14 +82,14 @@ def test_the_report_files_are_written_for_texts_and_images(tmp_path):
     def predict(batch):
         return np.array([probabilities[text] for text in batch.numpy()])
 
-    report = evaluate.write_report(predict, texts, ["neg", "pos"], tmp_path / "text", "texts")
-    assert report["accuracy"] == pytest.approx(1 / 3)
+    result = report.write_report(predict, texts, ["neg", "pos"], tmp_path / "text", "texts")
+    assert result["accuracy"] == pytest.approx(1 / 3)
     mistakes = [json.loads(line) for line in (tmp_path / "text" / "mistakes.jsonl").read_text().splitlines()]
     assert [(m["text"], m["label"], m["predicted"]) for m in mistakes] == [("bad", "pos", "neg"), ("good", "neg", "pos")]
-    assert json.loads((tmp_path / "text" / "evaluation.json").read_text()) == report
+    assert json.loads((tmp_path / "text" / "evaluation.json").read_text()) == result
 
     images = tf.data.Dataset.from_tensor_slices((np.zeros((3, 28, 28, 1), np.uint8), [0, 1, 1]))
-    evaluate.write_report(lambda batch: np.tile([0.6, 0.4], (len(batch), 1)), images, ["a", "b"], tmp_path / "image", "images")
+    report.write_report(lambda batch: np.tile([0.6, 0.4], (len(batch), 1)), images, ["a", "b"], tmp_path / "image", "images")
     assert {path.name for path in (tmp_path / "image").iterdir()} == {
         "evaluation.json", "confusion_matrix.png", "mistakes.png"}
 
@@ -102,7 +104,7 @@ def mock_runs(tmp_path_factory):
             model_dir = tmp_path_factory.mktemp(name) / "run"
             training.train(training.TrainConfig(model=name, model_dir=str(model_dir), epochs=2, batch_size=16,
                                                 strategy="one_device", model_args=TINY_MODEL_ARGS[name]))
-            runs[name] = model_dir, export.export(model_dir, model_dir.parent / "exported", checkpoint="best")
+            runs[name] = model_dir, saved_model.export(model_dir, model_dir.parent / "exported", checkpoint="best")
     return runs
 
 
@@ -152,7 +154,7 @@ def test_a_csv_file_given_to_evaluate_is_evaluated_whole(mock_runs, tmp_path):
     model_dir, _ = mock_runs["ngram_text"]
     reviews = tmp_path / "reviews.csv"
     reviews.write_text("text,label\n" + "".join(f"review number {i},{'pos' if i % 3 else 'neg'}\n" for i in range(30)))
-    report = evaluate.evaluate(model_dir, dataset=str(reviews))
+    report = evaluation.evaluate(model_dir, dataset=str(reviews))
     assert report["examples"] == 30 and sum(map(sum, report["confusion_matrix"])) == 30
     assert report["evaluated_on"] == f"all 30 examples of {reviews}"
     assert [row["support"] for row in report["per_class"].values()] == [10, 20]
@@ -165,7 +167,7 @@ def test_files_of_the_same_name_in_two_folders_get_two_reports(mock_runs, tmp_pa
     for folder, count in (("a", 4), ("b", 6)):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "other.csv").write_text("text,label\n" + "a review,pos\nanother,neg\n" * (count // 2))
-        evaluate.evaluate(model_dir, dataset=str(tmp_path / folder / "other.csv"))
+        evaluation.evaluate(model_dir, dataset=str(tmp_path / folder / "other.csv"))
     reports = [json.loads((path / "evaluation.json").read_text()) for path in sorted(model_dir.glob("evaluation-other-*"))]
     assert sorted(report["evaluated_on"] for report in reports) == [
         f"all {count} examples of {tmp_path / folder / 'other.csv'}" for folder, count in (("a", 4), ("b", 6))]
@@ -200,5 +202,5 @@ def test_missing_data_says_how_to_get_it_without_a_flag_evaluate_lacks(mock_runs
 def test_the_progress_line_names_the_split_evaluated(mock_runs, tmp_path, capsys):
     model_dir, _ = mock_runs["ngram_text"]
     with tfds.testing.mock_data(num_examples=48):
-        evaluate.evaluate(model_dir, output_dir=tmp_path, test_split="test[:20]")
+        evaluation.evaluate(model_dir, output_dir=tmp_path, test_split="test[:20]")
     assert "Evaluating on the test[:20] split of imdb_reviews" in capsys.readouterr().out

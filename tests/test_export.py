@@ -13,15 +13,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 from google.protobuf import text_format
 from tensorflow_serving.apis import prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 from zoo import export, training
 from zoo.predict import main as predict_main
-
+from zoo.serving import saved_model
+from zoo.tasks import classification
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def raw_inputs(name):
 
 @pytest.mark.parametrize("name", classifiers())
 def test_export_reloads_with_tensorflow_alone_and_predicts_the_same(name, trained, tmp_path):
-    version_dir = export.export(trained[name], tmp_path)
+    version_dir = saved_model.export(trained[name], tmp_path)
     assert version_dir == tmp_path / name / "1"
 
     inputs = raw_inputs(name)
@@ -76,33 +77,33 @@ def test_export_reloads_with_tensorflow_alone_and_predicts_the_same(name, traine
 
 
 def test_versions_increment_and_old_ones_stay_untouched(trained, tmp_path):
-    first = export.export(trained["mnist_cnn"], tmp_path)
+    first = saved_model.export(trained["mnist_cnn"], tmp_path)
     before = {path: path.stat().st_mtime_ns for path in first.rglob("*")}
-    second = export.export(trained["mnist_cnn"], tmp_path)
+    second = saved_model.export(trained["mnist_cnn"], tmp_path)
     (tmp_path / "mnist_cnn" / "7").mkdir()
-    third = export.export(trained["mnist_cnn"], tmp_path)
+    third = saved_model.export(trained["mnist_cnn"], tmp_path)
     assert [first.name, second.name, third.name] == ["1", "2", "8"]
     assert {path: path.stat().st_mtime_ns for path in first.rglob("*")} == before
 
 
 def test_a_failed_export_leaves_no_version_behind(trained, tmp_path, monkeypatch):
-    export.export(trained["mnist_cnn"], tmp_path)
+    saved_model.export(trained["mnist_cnn"], tmp_path)
     config_before = (tmp_path / "models.config").read_text()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export, "write_warmup_requests", broken)
+    monkeypatch.setattr(saved_model, "write_warmup_requests", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        export.export(trained["mnist_cnn"], tmp_path)
+        saved_model.export(trained["mnist_cnn"], tmp_path)
     assert sorted(path.name for path in (tmp_path / "mnist_cnn").iterdir()) == ["1"]
     assert (tmp_path / "models.config").read_text() == config_before
 
 
 def test_models_config_lists_every_exported_model(trained, tmp_path):
     for name in ("mnist_cnn", "transformer_text"):
-        export.export(trained[name], tmp_path)
-    export.export(trained["mnist_cnn"], tmp_path, name="digits")
+        saved_model.export(trained[name], tmp_path)
+    saved_model.export(trained["mnist_cnn"], tmp_path, name="digits")
     config = text_format.Parse(
         (tmp_path / "models.config").read_text(), model_server_config_pb2.ModelServerConfig()
     )
@@ -114,7 +115,7 @@ def test_models_config_lists_every_exported_model(trained, tmp_path):
 
 @pytest.mark.parametrize("name", ["mnist_cnn", "transformer_text"])
 def test_warmup_requests_replay_through_the_loaded_signatures(name, trained, tmp_path):
-    version_dir = export.export(trained[name], tmp_path)
+    version_dir = saved_model.export(trained[name], tmp_path)
     loaded = tf.saved_model.load(str(version_dir))
     records = list(tf.data.TFRecordDataset(str(version_dir / "assets.extra" / "tf_serving_warmup_requests")))
     assert len(records) >= 2
@@ -129,11 +130,11 @@ def test_warmup_requests_replay_through_the_loaded_signatures(name, trained, tmp
 
 @pytest.mark.parametrize("size", [28, 56, 17])
 def test_image_bytes_signature_resizes_like_the_pixel_signature_sees_it(trained, tmp_path, size):
-    loaded = tf.saved_model.load(str(export.export(trained["mnist_cnn"], tmp_path)))
+    loaded = tf.saved_model.load(str(saved_model.export(trained["mnist_cnn"], tmp_path)))
     images = tf.constant(raw_inputs("mnist_cnn"))
     large = tf.cast(tf.round(tf.image.resize(images, (size, size))), tf.uint8)
     pngs = tf.stack([tf.io.encode_png(image) for image in large])
-    from_bytes = loaded.signatures[export.IMAGE_BYTES_SIGNATURE](image_bytes=pngs)
+    from_bytes = loaded.signatures[classification.IMAGE_BYTES_SIGNATURE](image_bytes=pngs)
     resized = tf.cast(tf.round(tf.image.resize(large, (28, 28))), tf.uint8)
     from_pixels = loaded.signatures["serving_default"](images=resized)
     assert np.isfinite(from_bytes["probabilities"]).all()
@@ -145,7 +146,7 @@ def test_image_bytes_signature_resizes_like_the_pixel_signature_sees_it(trained,
 @pytest.mark.parametrize("name", ["../evil", "/tmp/evil", "a/b", "Evil"])
 def test_an_export_name_that_is_not_a_model_name_is_refused(trained, tmp_path, name):
     with pytest.raises(zoo.UserError, match="must match"):
-        export.export(trained["mnist_cnn"], tmp_path / "out", name=name)
+        saved_model.export(trained["mnist_cnn"], tmp_path / "out", name=name)
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil").exists()
 
 
@@ -160,7 +161,7 @@ def test_an_export_that_loses_the_race_for_a_version_takes_the_next(trained, tmp
         return rename(staging, target)
 
     monkeypatch.setattr(pathlib.Path, "rename", other_export_renames_first)
-    assert export.export(trained["mnist_cnn"], tmp_path) == tmp_path / "mnist_cnn" / "2"
+    assert saved_model.export(trained["mnist_cnn"], tmp_path) == tmp_path / "mnist_cnn" / "2"
     assert (tmp_path / "mnist_cnn" / "1" / "saved_model.pb").read_bytes() == b"the other export's"
     assert sorted(path.name for path in (tmp_path / "mnist_cnn").iterdir()) == ["1", "2"]
 
@@ -184,7 +185,7 @@ def test_a_killed_exports_staging_folder_is_cleared_by_the_next_and_a_live_ones_
     (model_base / ".staging-dead" / "variables").mkdir(parents=True)  # killed: no process holds its lock
     with lock_held_elsewhere(model_base / ".staging-alive.lock"):
         (model_base / ".staging-alive").mkdir()
-        export.export(trained["mnist_cnn"], tmp_path)
+        saved_model.export(trained["mnist_cnn"], tmp_path)
         assert sorted(path.name for path in model_base.iterdir()) == [".staging-alive", ".staging-alive.lock", "1"]
 
 
@@ -197,8 +198,8 @@ def test_an_export_dir_that_cannot_be_written_is_a_one_line_error(trained, tmp_p
 
 
 def test_predict_errors_are_one_line(trained, tmp_path, capsys):
-    export.export(trained["mnist_cnn"], tmp_path)
-    export.export(trained["ngram_text"], tmp_path)
+    saved_model.export(trained["mnist_cnn"], tmp_path)
+    saved_model.export(trained["ngram_text"], tmp_path)
     shutil.copytree(tmp_path / "mnist_cnn" / "1", tmp_path / "no_variables" / "1")
     shutil.rmtree(tmp_path / "no_variables" / "1" / "variables")
     (tmp_path / "notes.txt").write_text("not an image")

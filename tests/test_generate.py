@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
-
 from conftest import REPO_ROOT, TINY_MODEL_ARGS
+
 import zoo
-from zoo import export, generate, training
+from zoo import generate, training
 from zoo.errors import UserError
+from zoo.serving import generation, saved_model
 
 CONTEXT = TINY_MODEL_ARGS["gpt_text"]["sequence_length"]
 PROMPTS = ["This movie", "I"]
@@ -31,7 +32,7 @@ def gpt_run(tmp_path_factory):
             model="gpt_text", model_dir=str(model_dir), epochs=1, batch_size=16, strategy="one_device",
             jit_compile=False, model_args=TINY_MODEL_ARGS["gpt_text"],
         ))
-    return model_dir, export.export(model_dir, tmp_path_factory.mktemp("exported"))
+    return model_dir, saved_model.export(model_dir, tmp_path_factory.mktemp("exported"))
 
 
 def test_the_export_reloads_with_tensorflow_alone_and_generates(gpt_run, tmp_path):
@@ -72,15 +73,15 @@ def test_the_export_reloads_with_tensorflow_alone_and_generates(gpt_run, tmp_pat
 
 def test_a_model_dir_and_its_saved_model_write_the_same_greedy_text(gpt_run):
     model_dir, version_dir = gpt_run
-    from_python = generate.generate(model_dir, PROMPTS, max_length=12, sampler="greedy")
-    assert from_python == generate.generate(version_dir, PROMPTS, max_length=12, sampler="greedy")
+    from_python = generation.generate(model_dir, PROMPTS, max_length=12, sampler="greedy")
+    assert from_python == generation.generate(version_dir, PROMPTS, max_length=12, sampler="greedy")
     assert all(isinstance(text, str) and len(text) <= 11 for text in from_python)
 
 
 @pytest.mark.parametrize("sampler", ["top_k", "top_p"])
 def test_the_same_seed_gives_the_same_text_from_a_model_dir(gpt_run, sampler):
     model_dir, _ = gpt_run
-    texts = [generate.generate(model_dir, PROMPTS, 16, sampler, temperature=1.5, seed=seed) for seed in (3, 3, 4)]
+    texts = [generation.generate(model_dir, PROMPTS, 16, sampler, temperature=1.5, seed=seed) for seed in (3, 3, 4)]
     assert texts[0] == texts[1] != texts[2]
 
 
@@ -99,7 +100,7 @@ def test_bad_samplers_and_lengths_are_one_line_errors(gpt_run, on, arguments, me
     path = gpt_run[0] if on == "model dir" else gpt_run[1]
     arguments = {"prompts": PROMPTS, "max_length": CONTEXT, **arguments}
     with pytest.raises(UserError) as error:
-        generate.generate(path, **arguments)
+        generation.generate(path, **arguments)
     assert message in str(error.value) and "\n" not in str(error.value)
 
 

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import classifiers
 
 import zoo
-from conftest import classifiers
 from zoo.tasks import get_task
 
 TINY_ARGS = {

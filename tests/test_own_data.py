@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT
 
 import train
-from conftest import REPO_ROOT
-from zoo import data, evaluate, own_data
-from zoo.predict import predict
+from zoo import data, evaluation
+from zoo.data import own_data
+from zoo.serving.signatures import predict
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 SHORT_RUN = ["--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "16", "--strategy", "one_device"]
@@ -272,4 +273,4 @@ def test_a_relative_dataset_path_is_resolved_when_the_run_starts(reviews, tmp_pa
     summary = json.loads((model_dir / "summary.json").read_text())
     assert summary["hyperparameters"]["dataset"] == str(reviews)
     monkeypatch.chdir(tmp_path)  # elsewhere: the run's own test split is found again
-    assert evaluate.evaluate(model_dir, output_dir=tmp_path / "report")["examples"] == 30
+    assert evaluation.evaluate(model_dir, output_dir=tmp_path / "report")["examples"] == 30

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT, load_benchmark
 
 import train
 import zoo
-from conftest import REPO_ROOT, load_benchmark
-from zoo import evaluate, export, generate, predict, presets, training
+from zoo import evaluate, evaluation, export, generate, predict, training
 from zoo.config import TrainConfig
+from zoo.store import presets
 from zoo.tasks import task_for
 
 MAX_TOTAL_BYTES = 80 * 2**20  # eleven presets; a 20,000-word table of 128-d vectors alone is 10 MiB
@@ -150,14 +151,14 @@ def test_list_shows_which_models_ship_weights_and_their_test_figure(capsys, tmp_
 
 def test_a_preset_is_never_written_into():
     directory = presets.preset_dir(SMALL)
-    assert evaluate.default_output_dir(directory, "last", None) == pathlib.Path("evaluations") / f"{SMALL}-preset"
+    assert evaluation.default_output_dir(directory, "last", None) == pathlib.Path("evaluations") / f"{SMALL}-preset"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in zoo.list_models() if zoo.get_model_spec(name).task == "classification"])
 def test_each_classifier_preset_scores_exactly_its_recorded_figure_on_the_fixed_real_slice(name, real_data_dir, tmp_path):
     figures = presets.figures(name)
-    report = evaluate.evaluate(name, data_dir=str(real_data_dir), output_dir=tmp_path, test_split=figures["slice"]["split"])
+    report = evaluation.evaluate(name, data_dir=str(real_data_dir), output_dir=tmp_path, test_split=figures["slice"]["split"])
     assert report["examples"] == figures["slice"]["examples"] == 2000
     assert report["accuracy"] == figures["slice"]["accuracy"]  # inference is deterministic
     assert report["accuracy"] > (0.98 if zoo.get_model_spec(name).dataset == "mnist" else 0.85)

@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO_ROOT
 
 import train
 import zoo
-from conftest import REPO_ROOT
-from zoo import evaluate, export, own_data, predict, tune
+from zoo import evaluate, export, predict, tune
+from zoo.data import own_data
 
 README = (REPO_ROOT / "README.md").read_text()
 COMMAND_LINE_MODULES = {"zoo.evaluate": evaluate, "zoo.export": export, "zoo.predict": predict, "zoo.tune": tune}

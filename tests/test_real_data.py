@@ -19,13 +19,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT
 
 import zoo
-from conftest import REPO_ROOT
-from zoo import evaluate, presets, transfer
-from zoo.predict import predict
+from zoo import evaluation
+from zoo.serving.signatures import predict
+from zoo.store import presets
 from zoo.tasks import get_task
 from zoo.tasks.masked_lm import mask_generator, masked_batch
+from zoo.training import transfer
 
 # Real splits, cut for time (the flags users have, --train-split and --test-split): each run's
 # summary and report must cover its held-out splits whole, and say which they are. The classifiers
@@ -116,7 +118,7 @@ def test_each_preset_exports_reloads_with_tensorflow_alone_and_predicts_real_inp
     assert probabilities.shape[1] == len(summary["class_names"])
     if summary["modality"] == "image":
         # What is deployed, through its serving_default, scores the preset's recorded figure.
-        served_evaluation = evaluate.evaluate(export_dir / name, data_dir=str(real_data_dir),
+        served_evaluation = evaluation.evaluate(export_dir / name, data_dir=str(real_data_dir),
                                               output_dir=tmp_path / "evaluation", test_split="test[:2000]")
         assert served_evaluation["accuracy"] == presets.figures(name)["slice"]["accuracy"]
         images = []

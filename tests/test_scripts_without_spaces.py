@@ -4,8 +4,8 @@ vocabulary that does not fit its data is warned about, and real Chinese reviews 
 and serve with TensorFlow alone."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 
@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT
 
 import train
-from conftest import REPO_ROOT
-from zoo import data, own_data, transfer
+from zoo import data
+from zoo.data import own_data
 from zoo.models import text_preprocessing
+from zoo.store import sources
 
 CHINESE_REVIEWS = REPO_ROOT.parent / "shared" / "text" / "chinese_reviews_3k.csv"
 ENGLISH = [
@@ -48,7 +50,7 @@ def test_english_is_tokenized_exactly_as_before():
 
 
 def test_a_preprocessor_saved_before_the_split_keeps_its_own_and_reads_english_as_a_new_one_would():
-    config = json.loads((REPO_ROOT / "presets" / "bert_mlm" / transfer.PRESET_PREPROCESSOR).read_text())
+    config = json.loads((REPO_ROOT / "presets" / "bert_mlm" / sources.PRESET_PREPROCESSOR).read_text())
     config["config"]["standardize"] = text_preprocessing.KERAS_STANDARDIZE  # as the first bert_mlm preset's was
     old = keras.layers.deserialize(config)  # written before scripts without spaces were split
     assert old._words_options["standardize"] == text_preprocessing.KERAS_STANDARDIZE

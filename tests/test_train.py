@@ -16,13 +16,12 @@ import pytest
 import requests
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 
 import train
 import zoo
-from conftest import REPO_ROOT, TINY_MODEL_ARGS, classifiers, lock_held_elsewhere
 from zoo import data, flags, training
 from zoo.tasks import get_task
-
 
 
 def run_train(*train_args, mock=True, logical_cpus=1, env=None):

@@ -9,14 +9,15 @@ import keras_hub
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from conftest import TINY_MODEL_ARGS, train_tiny
 
 import train
 import zoo
-from conftest import TINY_MODEL_ARGS, train_tiny
-from zoo import training, transfer
+from zoo import training
 from zoo.config import TrainConfig
+from zoo.store import sources
 from zoo.tasks.base import inference_model
-
+from zoo.training import transfer
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def pretrained(tmp_path_factory):
 
 def test_the_pretrained_encoder_is_copied_and_the_head_left_new(pretrained):
     source = transfer.load_source(pretrained)
-    assert source.path == pretrained / transfer.RUN_PRESET  # the run's keras-hub preset
+    assert source.path == pretrained / sources.RUN_PRESET  # the run's keras-hub preset
     model = zoo.build_model("bert_text", num_classes=2, **TINY_MODEL_ARGS["bert_text"])
     embeddings_before = model.backbone.token_embedding.embeddings.numpy()
     head_before = model.get_layer("logits").kernel.numpy()
@@ -47,11 +48,11 @@ def test_the_pretrained_encoder_is_copied_and_the_head_left_new(pretrained):
 def test_a_run_from_a_pretraining_run_takes_its_vocabulary_and_is_itself_a_source(pretrained, tmp_path):
     # A preset whose vocabulary no adapting would give: its words in reverse order.
     preset = tmp_path / "preset"
-    shutil.copytree(pretrained / transfer.RUN_PRESET, preset)
-    config = json.loads((preset / transfer.PRESET_PREPROCESSOR).read_text())
+    shutil.copytree(pretrained / sources.RUN_PRESET, preset)
+    config = json.loads((preset / sources.PRESET_PREPROCESSOR).read_text())
     vocabulary = config["config"]["vocabulary"]
     vocabulary[5:] = vocabulary[:4:-1]
-    (preset / transfer.PRESET_PREPROCESSOR).write_text(json.dumps(config))
+    (preset / sources.PRESET_PREPROCESSOR).write_text(json.dumps(config))
 
     summary = train_tiny("bert_text", tmp_path / "fine_tuned", init_from=str(preset))
     assert summary["hyperparameters"]["init_from"] == str(preset)
@@ -115,10 +116,10 @@ def test_a_bad_init_from_is_a_one_line_error_and_writes_nothing(capsys, pretrain
 
 
 def test_the_preset_folder_is_keras_hubs_with_the_vocabulary_beside(pretrained):
-    preset = pretrained / transfer.RUN_PRESET
+    preset = pretrained / sources.RUN_PRESET
     backbone = keras_hub.models.BertBackbone.from_preset(str(preset))  # keras-hub alone loads it
     assert backbone.vocabulary_size == TINY_MODEL_ARGS["bert_mlm"]["vocabulary_size"]
-    config = json.loads((preset / transfer.PRESET_PREPROCESSOR).read_text())
+    config = json.loads((preset / sources.PRESET_PREPROCESSOR).read_text())
     assert config["config"]["vocabulary"][:5] == ["", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -132,14 +133,14 @@ def test_continued_pretraining_starts_from_the_encoder_and_head_and_counts_on_fr
     assert "mlm_head" in summary["init_from"]["copied_layers"] and summary["init_from"]["new_layers"] == []
     assert [piece["steps"] for piece in summary["training_pieces"]] == [steps_before, 3]
     assert summary["training_pieces"][0] == first["training_pieces"][0]
-    continued = keras_hub.models.MaskedLM.from_preset(str(tmp_path / "continued" / transfer.RUN_PRESET))
+    continued = keras_hub.models.MaskedLM.from_preset(str(tmp_path / "continued" / sources.RUN_PRESET))
     assert continued.get_layer("mlm_head").weights  # the head is in the preset, as keras-hub saves a task
 
 
 def test_a_summary_from_before_pieces_were_recorded_counts_as_one_piece(tmp_path):
     old = {"model": "bert_mlm", "wall_time_seconds": 4385.6, "hyperparameters": {
         "epochs": 1, "steps_per_epoch": 2187, "max_steps": 2500, "batch_size": 32, "model_args": {"sequence_length": 256}}}
-    source = transfer.Source(tmp_path, {}, None, old)
+    source = sources.Source(tmp_path, {}, None, old)
     assert transfer.training_pieces(source, "bert_mlm") == [
         {"steps": 2187, "batch_size": 32, "sequence_length": 256, "wall_time_seconds": 4385.6}]
     assert transfer.training_pieces(source, "bert_text") == []  # fine-tuning starts its own count

@@ -11,13 +11,15 @@ import sys
 
 import pytest
 import tensorflow_datasets as tfds
+from conftest import REPO_ROOT
 
 import train
 import zoo
-from conftest import REPO_ROOT
-from zoo import data, evaluate, training, tune, tuning
+from zoo import data, evaluation, training, tune
 
 # Tiny trials of mnist_cnn_small on mock data: two steps of one epoch each.
+from zoo.training import tuning
+
 TINY_SEARCH = ["--model", "mnist_cnn_small", "--model-arg", "filters=4", "--epochs", "1", "--steps-per-epoch", "2",
                "--hp", "batch_size=16"]
 
@@ -38,7 +40,7 @@ def searched(tmp_path_factory, mirrored_strategy):
     """A finished three-trial random search over two replicas, every split read recorded in
     order, with a marker where the best trial's test evaluation began."""
     tune_dir = tmp_path_factory.mktemp("search") / "mnist_cnn_small"
-    reads, read, evaluate_best = [], data._read, evaluate.evaluate
+    reads, read, evaluate_best = [], data._read, evaluation.evaluate
 
     def recorded_read(builder, split, **kwargs):
         reads.append(split)
@@ -50,7 +52,7 @@ def searched(tmp_path_factory, mirrored_strategy):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(data, "_read", recorded_read)
-        patch.setattr(evaluate, "evaluate", recorded_evaluate)
+        patch.setattr(evaluation, "evaluate", recorded_evaluate)
         assert run_search(tune_dir, "--max-trials", "3") == 0
     return tune_dir, reads
 
@@ -191,7 +193,7 @@ def test_a_diverging_trial_fails_and_the_search_goes_on(tmp_path, monkeypatch):
         return {"validation_metrics": {"accuracy": 0.5}}
 
     monkeypatch.setattr(training, "train", train)
-    monkeypatch.setattr(tuning.evaluate, "evaluate", lambda *args, **kwargs: {
+    monkeypatch.setattr(tuning.evaluation, "evaluate", lambda *args, **kwargs: {
         "accuracy": 0.5, "examples": 64, "evaluated_on": "the test split of mnist"})
     assert run_search(tmp_path / "search", "--max-trials", "2") == 0
     assert [row["status"] for row in results(tmp_path / "search")] == ["FAILED", "COMPLETED"]

@@ -10,14 +10,16 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
 
 import train
 import zoo
 import zoo.models  # noqa: F401  (registers standardize_words, which the saved text models name)
-from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
-from zoo import data, presets, transfer, word_vectors
+from zoo import data
 from zoo.errors import UserError
+from zoo.store import presets, sources
 from zoo.tasks import word2vec
+from zoo.training import transfer, word_vectors
 
 SENTENCE = [[5, 6, 7, 8, 0, 0]]  # "the film was good", then padding
 KEEP_ALL = tf.constant([0.0, 0.0] + [1.0] * 8)  # padding and [UNK] never kept
@@ -74,7 +76,7 @@ def word_vector_source(vocabulary, vectors):
     embedding.build((None,))
     embedding.set_weights([vectors])
     preprocessor = keras.layers.TextVectorization(vocabulary=vocabulary[2:], output_sequence_length=8)
-    return transfer.Source("vectors", {"token_embedding": embedding}, preprocessor, {"task": "word2vec"})
+    return sources.Source("vectors", {"token_embedding": embedding}, preprocessor, {"task": "word2vec"})
 
 
 def embedding_of(model):

@@ -15,7 +15,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines (see zoo.cli.quiet_start)
 
 from zoo.errors import UserError  # noqa: E402
-from zoo.presets import PresetError, from_preset, list_presets  # noqa: E402
 from zoo.registry import (  # noqa: E402
     ModelSpec,
     UnknownModelError,
@@ -24,9 +23,10 @@ from zoo.registry import (  # noqa: E402
     list_models,
     register_model,
 )
+from zoo.store.presets import PresetError, from_preset, list_presets  # noqa: E402
 
 # The modules of the Keras objects that a model.keras the zoo writes can name.
-KERAS_OBJECT_MODULES = ("zoo.models.text_preprocessing", "zoo.models.augmentation", "zoo.text_model")
+KERAS_OBJECT_MODULES = ("zoo.models.text_preprocessing", "zoo.models.augmentation", "zoo.models.text_model")
 
 
 def _importing(name):

@@ -9,7 +9,7 @@ import pathlib
 STRATEGIES = ("auto", "mirrored", "one_device", "multi_worker")
 PRECISIONS = ("off", "mixed_float16", "mixed_bfloat16")
 DEFAULT_EXPORT_DIR = "saved_models"
-DEFAULT_EDGE_EXPORT_DIR = "edge_models"  # LiteRT and ONNX exports (zoo.edge_export)
+DEFAULT_EDGE_EXPORT_DIR = "edge_models"  # LiteRT and ONNX exports (zoo.serving.edge_export)
 EXPORT_FORMATS = ("saved_model", "litert", "onnx")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")  # LiteRT's
 DEFAULT_TEMPERATURE = 3.0  # keras.distillation.LogitsDistillation's
@@ -61,7 +61,7 @@ def default_model_dir(model_name):
 
 @dataclasses.dataclass
 class TuneConfig:
-    """A hyperparameter search (`zoo.tuning.search`): every trial runs `base` with the values
+    """A hyperparameter search (`zoo.training.tuning.search`): every trial runs `base` with the values
     KerasTuner picks from the model's search space, narrowed by `hp` ('NAME=VALUE' fixes a
     dimension, 'NAME=LOW:HIGH' a range, 'NAME=A,B' choices). No new trial starts after
     `budget_minutes` of trials; `tune_dir` is KerasTuner's project folder."""

@@ -1,4 +1,4 @@
-"""Class probabilities from a LiteRT or ONNX export (`zoo.edge_export`) through its own runtime,
+"""Class probabilities from a LiteRT or ONNX export (`zoo.serving.edge_export`) through its own runtime,
 `ai_edge_litert` or `onnxruntime`, without TensorFlow: raw uint8 images in, or texts, which the
 export's own tokenizer.py turns into its token ids."""
 

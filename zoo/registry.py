@@ -38,7 +38,7 @@ class ModelSpec:
     uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
     `preprocessor`, for text models, makes the unadapted layer that turns raw strings into the
     builder's inputs, from the builder's arguments of the same names. `preset_files` makes the
-    model ship trained weights (`zoo.presets`): each file the preset loads from, with its SHA-256.
+    model ship trained weights (`zoo.store.presets`): each file the preset loads from, with its SHA-256.
     `search_space` is what `zoo.tune` searches: builder arguments and training settings
     (`zoo.search_space.TRAINING_SETTINGS`), each a `zoo.search_space` dimension.
     """

@@ -5,7 +5,7 @@
     python -m zoo.tune --model transformer_text --hp learning_rate=1e-3:3e-3 --hp num_layers=1,2
 
 Trials are judged on the validation split; the test split is read once, at the end, to evaluate
-the best trial's run. Rerunning an interrupted command resumes the search (see zoo.tuning).
+the best trial's run. Rerunning an interrupted command resumes the search (see zoo.training.tuning).
 """
 
 import argparse
@@ -42,7 +42,7 @@ def main(argv=None):
         tune_dir=args.tune_dir,
     )
     cli.quiet_start()
-    from zoo import tuning  # TensorFlow loads only after the flags are parsed
+    from zoo.training import tuning  # TensorFlow loads only after the flags are parsed
 
     tuning.search(config)
 

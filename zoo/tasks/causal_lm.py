@@ -10,7 +10,7 @@ import keras
 import keras_hub
 import tensorflow as tf
 
-from zoo import generate
+from zoo.serving import generation
 from zoo.tasks.base import Task, compile_token_predictions
 
 
@@ -50,17 +50,17 @@ class CausalLM(Task):
         )
         prompts = tf.TensorSpec([None], tf.string, name="prompts")
         max_length = tf.TensorSpec([], tf.int32, name="max_length")
-        greedy = generate.make_sampler("greedy")
+        greedy = generation.make_sampler("greedy")
         archive.add_endpoint(
-            generate.SIGNATURES["greedy"],
-            lambda prompts, max_length: {"text": generate.graph_generate(model, greedy, prompts, max_length)},
+            generation.SIGNATURES["greedy"],
+            lambda prompts, max_length: {"text": generation.graph_generate(model, greedy, prompts, max_length)},
             input_signature=[prompts, max_length],
         )
         for name in ("top_k", "top_p"):
-            sampler = generate.make_sampler(name, seed=0)
+            sampler = generation.make_sampler(name, seed=0)
             archive.track(sampler.seed_generator.state)
             archive.add_endpoint(
-                generate.SIGNATURES[name],
+                generation.SIGNATURES[name],
                 functools.partial(sampled_texts, model, sampler),
                 input_signature=[
                     prompts, max_length, tf.TensorSpec([], tf.float32, name="temperature"),
@@ -85,7 +85,7 @@ def next_token(model, texts):
     """The probabilities of the token after each text, the likeliest one's id and string; of a
     text longer than the context, its last tokens are read."""
     tokenizer, context = model.preprocessor.tokenizer, model.backbone.max_sequence_length
-    inputs = generate.packed(generate.tokens_after_start(tokenizer, texts)[:, -context:], context, tokenizer.pad_token_id)
+    inputs = generation.packed(generation.tokens_after_start(tokenizer, texts)[:, -context:], context, tokenizer.pad_token_id)
     logits = model(inputs, training=False)
     last = tf.reduce_sum(tf.cast(inputs["padding_mask"], tf.int32), axis=-1) - 1
     probabilities = tf.nn.softmax(tf.gather(logits, last, batch_dims=1))
@@ -98,9 +98,9 @@ def next_token(model, texts):
 
 
 def sampled_texts(model, sampler, prompts, max_length, temperature, seed):
-    """`generate.graph_generate` with the temperature of the request."""
+    """`generation.graph_generate` with the temperature of the request."""
     sampler.temperature = temperature
-    return {"text": generate.graph_generate(model, sampler, prompts, max_length, seed)}
+    return {"text": generation.graph_generate(model, sampler, prompts, max_length, seed)}
 
 
 TASK = CausalLM()

@@ -4,11 +4,12 @@ probabilities out (the builders end in a softmax)."""
 import keras
 import tensorflow as tf
 
-from zoo import evaluate
-from zoo.own_data import decode_image
-from zoo.predict import IMAGE_BYTES_SIGNATURE
+from zoo import report
+from zoo.data.own_data import decode_image
+from zoo.models.text_model import TextModel
 from zoo.tasks.base import ExampleCount, Task, inference_model
-from zoo.text_model import TextModel
+
+IMAGE_BYTES_SIGNATURE = "predict_image_bytes"  # image files in, decoded and resized in the graph
 
 
 class Classification(Task):
@@ -41,7 +42,7 @@ class Classification(Task):
     def report(self, saved_model, datasets, model_dir):
         if datasets.raw_test is None:
             return
-        evaluate.write_report(evaluate.keras_predict(saved_model), datasets.raw_test, datasets.class_names, model_dir,
+        report.write_report(report.keras_predict(saved_model), datasets.raw_test, datasets.class_names, model_dir,
                               f"the {datasets.test_split} split of {datasets.name}")
 
     def summary(self, datasets):

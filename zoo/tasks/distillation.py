@@ -16,11 +16,12 @@ import json
 import keras
 import numpy as np
 
-from zoo import data, presets, saving
+from zoo import data
 from zoo.config import DEFAULT_DISTILLATION_WEIGHT, DEFAULT_TEMPERATURE
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
 from zoo.search_space import Float
+from zoo.store import presets, saving
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 SMALLEST_PROBABILITY = float(np.finfo("float32").tiny)  # keeps log p finite, and its gradient

@@ -7,8 +7,8 @@ import dataclasses
 import keras_hub
 import tensorflow as tf
 
-from zoo import transfer
 from zoo.models.text_preprocessing import BertInputs
+from zoo.store import sources
 from zoo.tasks.base import Task, compile_token_predictions
 
 MASK_RATE = 0.15
@@ -43,7 +43,7 @@ class MaskedLM(Task):
         `--init-from` starts a fine-tuning run (from the encoder) or more pretraining (from the
         encoder and the head) from."""
         saved = super().save(model, datasets, model_dir)
-        transfer.save_preset(model, datasets.preprocessor, model_dir / transfer.RUN_PRESET)
+        sources.save_preset(model, datasets.preprocessor, model_dir / sources.RUN_PRESET)
         return saved
 
     def summary(self, datasets):

@@ -18,10 +18,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import word_vectors
 from zoo.console import progress_verbosity
+from zoo.models.text_model import TextModel
 from zoo.tasks.base import Task, compile_token_predictions
-from zoo.text_model import TextModel
+from zoo.training import word_vectors
 
 WINDOW = 5
 SUBSAMPLE = 1e-3  # gensim's default `sample`

@@ -5,7 +5,7 @@ String ops convert to neither (a `TextVectorization` model becomes a `.tflite` t
 Flex delegate, and an ONNX file onnxruntime refuses), so a text classifier is exported without its
 preprocessor: the model takes token ids (n-gram models a 0/1 row over their vocabulary, BERT its
 three inputs), and `preprocessing.json` (vocabulary and settings) and `tokenizer.py` (the plain
-Python of `zoo.edge_tokenizer`, which makes exactly the in-graph inputs) go beside it. An image
+Python of `zoo.serving.edge_tokenizer`, which makes exactly the in-graph inputs) go beside it. An image
 classifier takes raw uint8 pixels, as its SavedModel does.
 
 Layout: `EXPORT_DIR/NAME/FORMAT/` (`litert-QUANTIZATION` for LiteRT) holding `model.tflite` or
@@ -27,10 +27,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import data, edge_tokenizer, locks, outputs
-from zoo.config import EXPORT_FORMATS, QUANTIZATIONS
+from zoo import data
+from zoo.config import DEFAULT_EDGE_EXPORT_DIR, EXPORT_FORMATS, QUANTIZATIONS
 from zoo.errors import UserError, first_line
 from zoo.models import text_preprocessing
+from zoo.serving import edge_tokenizer
+from zoo.store import locks, outputs, runs
 
 CALIBRATION_EXAMPLES = 256  # of the training split, that int8 quantization calibrates its ranges on
 AGREEMENT_EXAMPLES = 500  # of the test split, that an export is checked against its float model on
@@ -55,6 +57,15 @@ def check_format(format, quantize, summary):
     if format != "saved_model" and summary["task"] != "classification":
         raise UserError(f"{summary['model']} is a {summary['task']} model: its generation loop runs in TensorFlow; "
                         f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")
+
+def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpoint="last", format="litert",
+               quantize="none", data_dir=None):
+    """Exports the finished classifier run in `model_dir`, or the preset of that name, as LiteRT
+    or ONNX; returns the folder written."""
+    summary, model, name = runs.open_for_export(model_dir, export_dir, name, checkpoint)
+    check_format(format, quantize, summary)
+    return export(model, summary, export_dir, name, format, quantize, data_dir)
+
 
 
 def export(model, summary, export_dir, name, format, quantize="none", data_dir=None):
@@ -95,10 +106,10 @@ def check_agreement(model, folder, summary, data_dir, label):
     """How often the export in `folder`, run by `zoo.edge_predict`, gives `model`'s class on the
     first `AGREEMENT_EXAMPLES` of the run's test split; below `MIN_AGREEMENT` a `UserError`.
     None where the test split does not load (no --data-dir): the export is then unchecked."""
-    from zoo import edge_predict, evaluate
+    from zoo import edge_predict, evaluation
 
     try:
-        examples, _, evaluated_on = evaluate.test_examples(summary, data_dir=data_dir)
+        examples, _, evaluated_on = evaluation.test_examples(summary, data_dir=data_dir)
     except UserError:
         return None
     predict, agreed, count = edge_predict.load(folder), 0, 0
@@ -214,9 +225,9 @@ def write_onnx(core, path, model_name):
     converts with training-mode statistics), and tf2onnx's own freezing leaves a constant computed
     at build time (`transformer_text`'s first-position mask) as an input to feed. A file that
     onnxruntime then refuses (`lstm_text`'s LSTMs convert to one) is a `UserError`."""
-    from keras.src.export.tf2onnx_lib import patch_tf2onnx  # tf2onnx 1.17 under NumPy 2, as Keras does
     import onnx
     import tf2onnx
+    from keras.src.export.tf2onnx_lib import patch_tf2onnx  # tf2onnx 1.17 under NumPy 2, as Keras does
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     signature = tf.nest.map_structure(lambda input: tf.TensorSpec(input.shape, input.dtype, name=input.name), core.input)
@@ -257,7 +268,7 @@ def write_preprocessing(folder, preprocessor, summary, core):
 
 
 def tokenizer_settings(preprocessor):
-    """What `zoo.edge_tokenizer.Tokenizer` needs to make the preprocessor's outputs."""
+    """What `zoo.serving.edge_tokenizer.Tokenizer` needs to make the preprocessor's outputs."""
     config = preprocessor.get_config()
     vocabulary = [str(token) for token in preprocessor.get_vocabulary()]
     if isinstance(preprocessor, text_preprocessing.BertInputs):

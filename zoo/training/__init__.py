@@ -24,12 +24,14 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import cluster, compat, locks, outputs, own_data, transfer
 from zoo.config import CHECKPOINTS, DEFAULT_CLUSTER_TIMEOUT, PRECISIONS, STRATEGIES, TrainConfig, default_model_dir  # noqa: F401,E501
 from zoo.console import ProgressLog, progress_verbosity
+from zoo.data import own_data
 from zoo.errors import UserError, first_line
 from zoo.registry import get_model_spec
+from zoo.store import locks, outputs
 from zoo.tasks import task_for
+from zoo.training import cluster, compat, transfer
 
 DATA_DERIVED_ARGS = ("num_classes", "input_shape")
 RUN_FILE = "run.json"  # the run's settings and wall time so far, to check and time a resumed run
@@ -398,7 +400,7 @@ def make_strategy(name, cluster_timeout=DEFAULT_CLUSTER_TIMEOUT):
         )
     if name == "multi_worker" and not KERAS_FIXED:
         raise UserError(
-            f"training over several workers needs zoo/compat.py's fixes to Keras, verified on Keras "
+            f"training over several workers needs zoo/training/compat.py's fixes to Keras, verified on Keras "
             f"{compat.VERIFIED_KERAS} only, and this is Keras {keras.__version__}: install keras=={compat.VERIFIED_KERAS}"
         )
     if name == "multi_worker":

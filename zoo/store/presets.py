@@ -33,7 +33,7 @@ class PresetError(UserError):
 
 def presets_dir():
     """Where the presets are: `ZOO_PRESETS_DIR`, else the repository's `presets/`."""
-    return pathlib.Path(os.environ.get(PRESETS_DIR_VARIABLE) or pathlib.Path(__file__).resolve().parents[1] / "presets")
+    return pathlib.Path(os.environ.get(PRESETS_DIR_VARIABLE) or pathlib.Path(__file__).resolve().parents[2] / "presets")
 
 
 def list_presets():
@@ -110,13 +110,13 @@ def from_preset(name):
     import keras
     import keras_hub
 
-    from zoo import saving, transfer
-    from zoo.text_model import TextModel
+    from zoo.models.text_model import TextModel
+    from zoo.store import saving, sources
 
     directory = preset_dir(name)
     if (directory / "model.keras").exists():
         return saving.load_model(directory / "model.keras", "preset", compile=False)
-    source = transfer.load_source(directory)
+    source = sources.read(directory)
     backbone = next(layer for layer in source.layers.values() if isinstance(layer, keras_hub.models.Backbone))
     texts = keras.Input(shape=(), dtype="string", name="text")
     return TextModel(texts, backbone(source.preprocessor(texts)), name=name)

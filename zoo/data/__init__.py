@@ -1,5 +1,5 @@
 """Data to batches: a TFDS dataset's supervised splits, or one's own folder or CSV file's (see
-`zoo.own_data`), as tf.data pipelines, text vectorized on the way."""
+`zoo.data.own_data`), as tf.data pipelines, text vectorized on the way."""
 
 import dataclasses
 import socket
@@ -10,8 +10,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from zoo import own_data
 from zoo.console import progress_verbosity
+from zoo.data import own_data
 from zoo.errors import UserError, first_line
 
 SHUFFLE_BUFFER = 10_000
@@ -69,7 +69,7 @@ def load(
     input_shape=None,
 ):
     """Loads dataset `name` from the TFDS `data_dir` (default: `TFDS_DATA_DIR`, then TFDS's own),
-    or, when `name` is a folder or CSV file, as `zoo.own_data` reads it: `own` holds how (its
+    or, when `name` is a folder or CSV file, as `zoo.data.own_data` reads it: `own` holds how (its
     `settings`), and images are resized to `input_shape`.
 
     Every split is held in memory, read whole once up front (see `_in_memory`). The training

@@ -5,8 +5,8 @@ import os
 import pathlib
 import shutil
 
-from zoo import locks, presets
 from zoo.errors import UserError
+from zoo.store import locks, presets
 
 STAGING_PREFIX = ".staging-"  # an export being written; its lock file beside it while its export lives
 

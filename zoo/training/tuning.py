@@ -20,10 +20,11 @@ import pathlib
 
 import keras_tuner
 
-from zoo import evaluate, flags, locks, outputs, search_space, training
+from zoo import evaluation, flags, report, search_space, training
 from zoo.config import TUNERS, default_tune_dir
 from zoo.errors import UserError
 from zoo.registry import get_model_spec, list_models
+from zoo.store import locks, outputs
 from zoo.tasks import task_for
 
 SEARCH_FILE = "search.json"  # what the search was asked, so that only the same search resumes
@@ -216,7 +217,7 @@ def write_results(rows, tune_dir, monitor):
         writer.writeheader()
         writer.writerows(rows)
     print_table(rows)
-    pyplot = evaluate.headless_pyplot()
+    pyplot = report.headless_pyplot()
     figure, axes = pyplot.subplots(figsize=(6, 4))
     scores = [(number, row[monitor]) for number, row in enumerate(rows, 1) if row[monitor] is not None]
     if scores:
@@ -251,7 +252,7 @@ def write_best(tuner, rows, tune_dir):
                                                       evaluate_test=True))
     print(f"Best: trial {trial.trial_id}, {tuner.oracle.objective.name} {trial.score:.4f}; evaluating its run "
           "on the test split, read for the first time")
-    report = evaluate.evaluate(run_dir, data_dir=config.data_dir, test_split=config.test_split)
+    test_report = evaluation.evaluate(run_dir, data_dir=config.data_dir, test_split=config.test_split)
     best = {
         "trial": trial.trial_id,
         "hyperparameters": {name: value for name, value in trial.hyperparameters.values.items()},
@@ -259,13 +260,13 @@ def write_best(tuner, rows, tune_dir):
         "selected_on": "the last epoch's validation metric of each trial; the test split was not read",
         "model_dir": str(run_dir),
         "command": command,
-        "test_metrics": {"accuracy": report["accuracy"], "examples": report["examples"]},
-        "test_evaluated_on": report["evaluated_on"],
+        "test_metrics": {"accuracy": test_report["accuracy"], "examples": test_report["examples"]},
+        "test_evaluated_on": test_report["evaluated_on"],
         "trials": {status: sum(row["status"] == status for row in rows) for status in {row["status"] for row in rows}},
         "search_wall_time_seconds": tuner.spent_seconds(),
     }
     training.write_json(tune_dir / "best.json", best)
-    print(f"Test accuracy {report['accuracy']:.4f} on {report['evaluated_on']}; best.json in {tune_dir}; "
+    print(f"Test accuracy {test_report['accuracy']:.4f} on {test_report['evaluated_on']}; best.json in {tune_dir}; "
           f"to train it again:\n  {command}")
     return best
 

@@ -1,0 +1,1 @@
+"""Where the zoo keeps what it made: run dirs, presets, outputs and their locks."""
