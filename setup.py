@@ -37,5 +37,8 @@ setup(
         # builders are checked on Keras' JAX backend too.
         "test": ["pytest", "pytest-xdist", "psutil", "jax"],
         "benchmarks": ["matplotlib", "psutil"],
+        # The docs site (mkdocs.yml): Material for MkDocs, the API page from the docstrings, and
+        # the model pages made from the registry and the cards at build time.
+        "docs": ["mkdocs-material", "mkdocstrings[python]", "mkdocs-gen-files"],
     },
 )

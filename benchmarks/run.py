@@ -11,7 +11,7 @@ the input pipeline's throughput alone, peak resident memory and parameter count.
 MODEL=PATH` adds a run of MODEL started from a pretrained run or preset (`train.py --init-from`),
 and a row for that pretraining's cost, read from the summary.json beside it.
 Results go to benchmarks/results/<machine>-<date>.json with a Markdown table and one plot per
-dataset; a full run (every model, not --quick) also rewrites the README's benchmark table.
+dataset; a full run (every model, not --quick) also rewrites the benchmark table of docs/benchmarks.md.
 """
 
 import argparse
@@ -48,8 +48,8 @@ TARGETS = {"mnist": (0.99,), "imdb_reviews": (0.85, 0.90)}  # the first is the m
 SERVING_BATCH = 256
 LATENCY_CALLS = 20
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
-README_MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
+PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"  # the docs page it owns
+PAGE_MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
 QUICK_STEPS = 2
 PIPELINE_REPEATS = 3
 
@@ -446,9 +446,9 @@ def main(argv=None):
         header = (f"Measured {results['date']} on {facts['cpu']}, {facts['cores']} cores"
                   f"{', ' + ', '.join(facts['gpus']) if facts['gpus'] else ', no GPU'}"
                   f" (`benchmarks/results/{stem}.json`).\n\n")
-        readme = README.read_text()
-        start, end = (readme.index(marker) for marker in README_MARKERS)
-        README.write_text(readme[: start + len(README_MARKERS[0])] + "\n" + header + table + readme[end:])
+        page = PAGE.read_text()
+        start, end = (page.index(marker) for marker in PAGE_MARKERS)
+        PAGE.write_text(page[: start + len(PAGE_MARKERS[0])] + "\n" + header + table + page[end:])
     return 0
 
 

@@ -11,7 +11,7 @@ from conftest import load_benchmark
 
 def test_quick_run_writes_results_table_and_plots(tmp_path):
     harness = load_benchmark("run")
-    readme_before = harness.README.read_text()
+    page_before = harness.PAGE.read_text()
     with tfds.testing.mock_data(num_examples=256):
         assert harness.main(["--quick", "--seeds", "1", "--models", "mnist_cnn", "mnist_cnn_fast", "transformer_text",
                              "--output-dir", str(tmp_path)]) == 0
@@ -38,7 +38,7 @@ def test_quick_run_writes_results_table_and_plots(tmp_path):
     assert table.count("| `mnist_cnn_fast` |") == 2, "its row, and its ratio to the one reference run it shares"
     assert sorted(path.name.split("-quick-")[1] for path in tmp_path.glob("*.png")) == [
         "imdb_reviews.png", "mnist.png"]
-    assert harness.README.read_text() == readme_before
+    assert harness.PAGE.read_text() == page_before
 
 
 def test_a_second_run_on_the_same_day_never_overwrites_the_first(tmp_path):

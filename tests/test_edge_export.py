@@ -167,9 +167,9 @@ def test_an_export_never_overwrites_an_earlier_one(tmp_path, capsys):
     assert [path.name for path in (tmp_path / "mnist_cnn_small").iterdir()] == ["litert-float16"]
 
 
-def test_the_readme_programs_run_each_format(tmp_path):
-    """The README's minimal programs, for a LiteRT and an ONNX export, with no TensorFlow."""
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_guides_programs_run_each_format(tmp_path):
+    """The LiteRT and ONNX guide's minimal programs, for each format, with no TensorFlow."""
+    readme = (REPO_ROOT / "docs" / "guides" / "edge.md").read_text()
     for marker, flags in (("# LiteRT", ["--format", "litert"]), ("# ONNX", ["--format", "onnx"])):
         assert exported("mnist_cnn_small", tmp_path / "edge_models", *flags) == 0
         program = marker + readme.split(f"```python\n{marker}")[1].split("```")[0]

@@ -1,6 +1,7 @@
-"""The README is checked like code: each of its commands parses with the command's own flags and
-finds the data it names as written, the first two lines are the install-and-run commands, and
-the parameter counts in its tables are the registered models'."""
+"""The README and the docs are checked like code: each of their commands parses with the command's
+own flags and finds the data it names as written, the README's first two lines are the
+install-and-run commands, its links lead to files that exist, and the parameter counts in the
+tables are the registered models'."""
 
 import re
 import shlex
@@ -16,15 +17,17 @@ from zoo import evaluate, export, predict, tune
 from zoo.data import own_data
 
 README = (REPO_ROOT / "README.md").read_text()
+DOC_PAGES = sorted((REPO_ROOT / "docs").rglob("*.md"))
+DOCS = "\n".join([README] + [page.read_text() for page in DOC_PAGES])  # every page a reader runs commands from
 COMMAND_LINE_MODULES = {"zoo.evaluate": evaluate, "zoo.export": export, "zoo.predict": predict, "zoo.tune": tune}
 USERS_OWN = ("path/to/", "reviews.csv", "other_reviews.csv", "digit.png")  # the reader's files, not ours
 
 
 def readme_commands():
-    """Every `python ...` command in the README's bash blocks, continuation lines joined,
-    environment assignments and comments dropped, as argument lists."""
+    """Every `python ...` command in the README's and the docs' bash blocks, continuation lines
+    joined, environment assignments and comments dropped, as argument lists."""
     commands = []
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+    for block in re.findall(r"```bash\n(.*?)```", DOCS, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             if not re.search(r"\bpython3? ", line.split("#")[0]):
                 continue  # curl and docker lines, some spanning lines in one quote
@@ -110,11 +113,23 @@ def test_the_first_lines_install_and_run_the_main_job_and_the_tests():
 
 
 def test_the_parameter_counts_in_the_readme_tables_are_the_registered_models():
-    rows = re.findall(r"^\| `(\w+)` \| zoo[^|]*\|.*\| ([\d,]+) \|$", README, re.M)
+    rows = re.findall(r"^\| `(\w+)` \| zoo[^|]*\|.*\| ([\d,]+) \|$", DOCS, re.M)
     assert len(rows) >= 6
     counts = {row["name"]: row["parameters"] for row in zoo.registry.catalog()}
     for name, parameters in rows:
         assert int(parameters.replace(",", "")) == counts[name], f"the README's {name} row: re-run its benchmark"
+
+
+def test_the_readmes_links_lead_to_files_that_exist():
+    links = [link for link in re.findall(r"\]\(([^)#]+)[^)]*\)", README) if not link.startswith("http")]
+    assert len(links) >= 15
+    missing = [link for link in links if not (REPO_ROOT / link).exists()]
+    assert missing == []
+
+
+def test_the_readme_is_short_and_the_guides_hold_the_rest():
+    assert len(README.splitlines()) <= 200
+    assert len(DOC_PAGES) >= 15 and all(page.read_text().startswith("# ") for page in DOC_PAGES)
 
 
 @pytest.mark.parametrize("module", ["zoo.export", "zoo.evaluate", "zoo.predict", "zoo.generate", "zoo.tune"])

@@ -82,7 +82,7 @@ def bert_text(
     test_split="unsupervised[95%:]",
     serving_input="text",
     preprocessor=text_preprocessing.bert_inputs,
-    # BERT's schedule, made for a CPU (see the README's pretraining benchmark): mostly 128-token
+    # BERT's schedule, made for a CPU (docs/benchmarks.md, the pretraining step): mostly 128-token
     # texts, then a short phase at 256 (--model-arg sequence_length=256); XLA; no dropout and
     # batches of 16k tokens, as the cramming recipe (Geiping & Goldstein 2022) pretrains.
     epochs=4,

@@ -52,7 +52,7 @@ def mnist_cnn(
     uint8 pixels, and in training shifts them by up to `max_shift` of the image size.
 
     The shifts and the second conv of the first two stages are what made every seed reach 99.4%
-    on MNIST (see the README's benchmark). Batch-norm momentum is 0.9, not Keras' 0.99: the
+    on MNIST (docs/benchmarks.md). Batch-norm momentum is 0.9, not Keras' 0.99: the
     moving variance starts at 1 while the true one is near 0.01, and at 0.99 it is still several
     times too large after a short schedule.
     """
@@ -105,7 +105,7 @@ def mnist_cnn_fast(
     dropout=0.1,
 ):
     """`mnist_cnn` with one conv per stage and 16 filters at first, on a 2-epoch one-cycle schedule:
-    the fastest to 99% on MNIST, where `mnist_cnn` is the most accurate (see the README's benchmark).
+    the fastest to 99% on MNIST, where `mnist_cnn` is the most accurate (docs/benchmarks.md).
 
     A sixth of `mnist_cnn`'s multiply-adds, most of them saved at full resolution. The learning
     rate warms up over a fifth of the steps to a high peak, then anneals to zero by the end of

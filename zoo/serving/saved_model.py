@@ -25,7 +25,7 @@ from zoo.store import locks, outputs, runs
 from zoo.tasks import get_task
 from zoo.tasks.classification import IMAGE_BYTES_SIGNATURE
 
-SERVING_BASE_PATH = "/models"  # where the README's docker command mounts the export dir
+SERVING_BASE_PATH = "/models"  # where the serving guide's docker command mounts the export dir
 
 WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too long."]
 
