@@ -49,13 +49,15 @@ def print_models(pattern):
 
 
 def trained_weights(name):
-    """The preset's recorded test figure, '-' for a model that ships no weights, or where to
-    restore a preset whose files are not those shipped."""
+    """The default preset's recorded test figure and the model's other weight sets, '-' for a model
+    that ships no weights, or where to restore a preset whose files are not those shipped."""
+    others = [preset for preset in zoo.list_presets() if preset.startswith(f"{name}.")]
     try:
         figures = zoo.store.presets.figures(name) if name in zoo.list_presets() else None
     except zoo.PresetError:
         return f"damaged: git checkout -- {zoo.store.presets.presets_dir() / name}"
-    return zoo.store.presets.headline(figures) if figures else "-"
+    figure = zoo.store.presets.headline(figures) if figures else "-"
+    return f"{figure} (also {', '.join(others)})" if others else figure
 
 
 @cli.command("train.py", interrupted="interrupted: rerun the same command to resume from the last finished epoch")

@@ -7,9 +7,9 @@
 `publish` copies what users need of a run made by its model's registered recipe into
 `presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
 whole test split: it must give the run's own figure) and on the fixed slice the tests check,
-times loading and batch-1 inference, and writes `preset.json` (the figures) and the card
-`README.md`. It prints the `preset_files` record (every file it ships) to paste into the model's
-registration, as `cards` does after rewriting them.
+times loading and batch-1 inference, and writes the card `README.md` and `preset.json` (the model,
+command, figures and the SHA-256 of every other file), whose own SHA-256 goes into the presets'
+`index.json`. `--name MODEL.TAG` publishes another weight set of a model beside its default one.
 `cards` rewrites every card from its `preset.json` (with `--conditions`, recorded there: what
 else the machine ran while the run trained); `table` rewrites the README's table of presets.
 """
@@ -53,7 +53,6 @@ GENERATED_LENGTH = 64
 SHIPPED = {"classification": ("model.keras", "summary.json", "evaluation.json", "confusion_matrix.png"),
            "causal_lm": ("model.keras", "summary.json"), "word2vec": ("model.keras", "summary.json")}
 NEIGHBOURS_OF = ("excellent", "boring", "plot")  # word vectors' sanity check, on their card
-LOADED = ("model.keras", "summary.json")  # what the registry hashes: the files a preset is used from
 PRETRAINED_FROM = "preset"  # a masked-LM run's keras-hub preset folder: shipped whole, every file hashed
 LICENSES = {
     "mnist": "MNIST (LeCun, Cortes and Burges), which its authors make available under the Creative Commons "
@@ -87,30 +86,30 @@ def recipe_command(run_dir, summary):
     return f"python train.py --model {spec.name} --data-dir ../shared/tensorflow_datasets"
 
 
-def publish(run_dir, data_dir):
+def publish(run_dir, data_dir, name=None):
+    """Publishes the finished run in `run_dir` as preset `name` (default: its model's name)."""
     run_dir = pathlib.Path(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
-    name = summary["model"]
+    name = name or summary["model"]
+    if not presets.PRESET_NAME.fullmatch(name) or name.split(".")[0] != summary["model"]:
+        raise SystemExit(f"--name {name}: a preset of {summary['model']} is named {summary['model']}[.TAG]")
     command = pretraining_command(summary) if summary["task"] == "masked_lm" else recipe_command(run_dir, summary)
     target = presets.presets_dir() / name
     shutil.rmtree(target, ignore_errors=True)
     if summary["task"] == "masked_lm":
         shutil.copytree(run_dir / PRETRAINED_FROM, target)
         shutil.copy2(run_dir / "summary.json", target / "summary.json")
-        loaded = sorted(path.name for path in target.iterdir())
     else:
         target.mkdir(parents=True)
         for filename in SHIPPED[summary["task"]]:
             shutil.copy2(run_dir / filename, target / filename)
-        loaded = LOADED
-    files = {filename: presets.sha256(target / filename) for filename in loaded}
-    figures = {"name": name, "model": name, "command": command, "files": files, "machine": machine(),
-               "date": datetime.date.today().isoformat(), "wall_time_seconds": summary["wall_time_seconds"],
-               "parameters": summary["parameters"], **measure(name, target, summary, files, data_dir)}
-    figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir())
-    (target / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-    (target / presets.CARD).write_text(card_writer(figures)(figures, summary))
-    print_record(target)
+    figures = {"name": name, "model": summary["model"], "command": command, "files": shipped_files(target),
+               "machine": machine(), "date": datetime.date.today().isoformat(),
+               "wall_time_seconds": summary["wall_time_seconds"], "parameters": summary["parameters"]}
+    write_preset_json(target, figures)  # measured below as users load it: checked
+    figures.update(measure(name, target, summary, data_dir))
+    figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir() if path.name != presets.CARD_FIGURES)
+    write_card(target, figures, summary)
 
 
 def unchecked_figures(name):
@@ -118,11 +117,28 @@ def unchecked_figures(name):
     return json.loads((presets.presets_dir() / name / presets.CARD_FIGURES).read_text())
 
 
-def print_record(directory):
-    """The `preset_files` record of every file the preset at `directory` ships, to paste into
-    its model's registration."""
-    record = {path.name: presets.sha256(path) for path in sorted(directory.iterdir())}
-    print(f"{directory.name}: preset_files={json.dumps(record, indent=4)}")
+def shipped_files(directory):
+    """The SHA-256 of every file of the preset at `directory` but its card and preset.json."""
+    return {path.name: presets.sha256(path) for path in sorted(directory.iterdir())
+            if path.name not in (presets.CARD, presets.CARD_FIGURES)}
+
+
+def write_card(directory, figures, summary):
+    """The card, naming every other file's SHA-256; then preset.json, the card's among them."""
+    figures = {**figures, "files": shipped_files(directory)}
+    (directory / presets.CARD).write_text(card_writer(figures)(figures, summary))
+    figures["files"][presets.CARD] = presets.sha256(directory / presets.CARD)
+    write_preset_json(directory, figures)
+
+
+def write_preset_json(directory, figures):
+    """Writes the preset's preset.json and records its SHA-256 in the presets' index.json."""
+    path = directory / presets.CARD_FIGURES
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    index_file = presets.presets_dir() / presets.INDEX
+    index = json.loads(index_file.read_text()) if index_file.exists() else {}
+    index[directory.name] = presets.sha256(path)
+    index_file.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
 
 
 def pretraining_command(summary):
@@ -136,11 +152,10 @@ def pretraining_command(summary):
                      "--data-dir ../shared/tensorflow_datasets"])
 
 
-def measure(name, target, summary, files, data_dir):
+def measure(name, target, summary, data_dir):
     """The preset's test figures (whole split and slice), load time and batch-1 latency, measured
-    through the same public calls users make, with the registry's record set to `files`."""
-    spec = zoo.get_model_spec(name)
-    object.__setattr__(spec, "preset_files", files)  # not registered yet: this process checks the new files
+    through the same public calls users make."""
+    spec = zoo.get_model_spec(summary["model"])
     started = time.perf_counter()
     model = zoo.from_preset(name)
     load_seconds = time.perf_counter() - started
@@ -252,7 +267,7 @@ def files_section(figures):
         "## Files", "",
         "| file | SHA-256 |", "|---|---|",
         *[f"| `{filename}` | `{digest}` |" for filename, digest in figures["files"].items()], "",
-        f"The registry records these; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
+        f"`preset.json` records these, and the presets' `index.json` its SHA-256; every use checks them. Folder size {figures['size_bytes'] / 2**20:.1f} MiB; "
         f"loads in {figures['load_seconds']:.2f} s.", "",
     ]
 
@@ -414,16 +429,13 @@ def limits(name, figures):
 
 
 def rewrite_cards(conditions=None):
-    """Every published card again, from its figures and its run's summary."""
+    """Every published card again, from its figures and its run's summary, and its preset.json."""
     for name in presets.list_presets():
         directory = presets.presets_dir() / name
         figures = unchecked_figures(name)
         if conditions:
             figures["conditions"] = conditions
-            (directory / presets.CARD_FIGURES).write_text(json.dumps(figures, indent=2) + "\n")
-        summary = json.loads((directory / "summary.json").read_text())
-        (directory / presets.CARD).write_text(card_writer(figures)(figures, summary))
-        print_record(directory)
+        write_card(directory, figures, json.loads((directory / "summary.json").read_text()))
 
 
 def table():
@@ -452,9 +464,10 @@ def main():
     parser.add_argument("run_dirs", nargs="*", help="finished runs to publish")
     parser.add_argument("--data-dir", default="../shared/tensorflow_datasets")
     parser.add_argument("--conditions", help="cards: what else ran on the machine while the runs trained")
+    parser.add_argument("--name", help="publish: the preset's name, MODEL (default) or MODEL.TAG for another weight set")
     args = parser.parse_args()
     for run_dir in args.run_dirs:
-        publish(run_dir, args.data_dir)
+        publish(run_dir, args.data_dir, args.name)
     if args.command == "cards":
         rewrite_cards(args.conditions)
     if args.command == "table":

@@ -1,5 +1,5 @@
-"""The shipped presets: one per model, each the file its registry record and its card name,
-checked on every use, loaded by name from Python and from every command line; and each one's
+"""The shipped presets: one per model, each the files its preset.json (itself in the presets'
+index.json) and its card name, checked on every use, loaded by name from Python and from every command line; and each one's
 recorded figure reproduced exactly on a fixed slice of the real test split."""
 
 import json
@@ -41,24 +41,39 @@ def error_line(capsys, command, *argv):
 def copied_presets(tmp_path, monkeypatch):
     """A writable copy of one preset, where ZOO_PRESETS_DIR points (this process and its children)."""
     shutil.copytree(REPO_ROOT / "presets" / SMALL, tmp_path / "presets" / SMALL)
+    shutil.copy(REPO_ROOT / "presets" / presets.INDEX, tmp_path / "presets" / presets.INDEX)
     monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path / "presets"))
     return tmp_path / "presets"
 
 
 def test_every_model_ships_a_preset_whose_files_are_those_its_record_and_card_name():
-    assert presets.list_presets() == zoo.list_models()
+    assert [name for name in presets.list_presets() if "." not in name] == zoo.list_models()
+    index = json.loads((REPO_ROOT / "presets" / presets.INDEX).read_text())
     total = 0
     for name in presets.list_presets():
-        directory = presets.preset_dir(name)  # checks every recorded file's SHA-256
-        record = zoo.get_model_spec(name).preset_files
-        assert sorted(record) == sorted(path.name for path in directory.iterdir())  # every file it ships
+        directory = presets.preset_dir(name)  # checks preset.json, then every file it records
         figures, card = presets.figures(name), (directory / presets.CARD).read_text()
-        loaded = figures["files"]  # the files it is used from, which its card names
-        assert loaded == {filename: record[filename] for filename in loaded}
-        assert all(f"`{digest}`" in card for digest in loaded.values())
+        assert index[name] == presets.sha256(directory / presets.CARD_FIGURES)
+        assert figures["model"] == name.split(".")[0] in zoo.list_models()
+        shipped = sorted(path.name for path in directory.iterdir() if path.name != presets.CARD_FIGURES)
+        assert sorted(figures["files"]) == shipped  # every file it ships
+        assert all(f"`{digest}`" in card for filename, digest in figures["files"].items() if filename != presets.CARD)
         assert figures["command"] in card and presets.headline(figures).split(" (")[0] in card.replace("**", "")
         total += sum(path.stat().st_size for path in directory.iterdir())
     assert total <= MAX_TOTAL_BYTES
+
+
+def test_another_weight_set_of_a_model_is_a_preset_of_its_own_name(copied_presets):
+    """timm's naming: MODEL is the default weight set, MODEL.TAG another; each is checked as any."""
+    other = f"{SMALL}.copy"
+    shutil.copytree(copied_presets / SMALL, copied_presets / other)
+    index = json.loads((copied_presets / presets.INDEX).read_text())
+    (copied_presets / presets.INDEX).write_text(json.dumps({**index, other: index[SMALL]}))
+    assert other in presets.list_presets() and presets.resolve(other) == copied_presets / other
+    assert zoo.from_preset(other).count_params() == zoo.from_preset(SMALL).count_params()
+    (copied_presets / other / "model.keras").write_bytes(b"altered")
+    with pytest.raises(zoo.PresetError, match=r"mnist_cnn_fast\.copy.*SHA-256 differs"):
+        zoo.from_preset(other)
 
 
 @pytest.mark.parametrize("filename", ["model.keras", presets.CARD_FIGURES, "evaluation.json", presets.CARD])

@@ -37,8 +37,7 @@ class ModelSpec:
     trained, evaluated and saved; `serving_input` what the exported signature accepts ("image":
     uint8 pixels or PNG bytes, "text": raw UTF-8 strings). `batch_size` is global.
     `preprocessor`, for text models, makes the unadapted layer that turns raw strings into the
-    builder's inputs, from the builder's arguments of the same names. `preset_files` makes the
-    model ship trained weights (`zoo.store.presets`): each file the preset loads from, with its SHA-256.
+    builder's inputs, from the builder's arguments of the same names.
     `search_space` is what `zoo.tune` searches: builder arguments and training settings
     (`zoo.search_space.TRAINING_SETTINGS`), each a `zoo.search_space` dimension.
     """
@@ -62,7 +61,6 @@ class ModelSpec:
     train_split: str = "train"
     validation_split: str | None = None  # None: the dataset's own, else the end of train_split
     test_split: str = "test"
-    preset_files: dict | None = None  # the shipped preset's files (presets/NAME/) and their SHA-256
     search_space: dict | None = None  # dimension name -> zoo.search_space.Float, Int or Choice
 
     @property

@@ -31,14 +31,6 @@ MNIST_RECIPE = dict(
 @register_model(
     "mnist_cnn",
     **{**MNIST_RECIPE, "search_space": {**MNIST_SEARCH_SPACE, "filters": Choice((16, 24, 32))}},
-    preset_files={  # presets/mnist_cnn/, made by benchmarks/publish_presets.py
-        "README.md": "a79ed0d1ebbb9aef2cdcbb7fe95412562f40f0f815565cc1e32bbd60638299dd",
-        "confusion_matrix.png": "55812370734ffebd6f64b579db63c240a6c55dafc8a353c26a1f063289af8827",
-        "evaluation.json": "9890f7fcc0642effc03ca520c178294f11dc997ca78606c330e69733aecef85c",
-        "model.keras": "5ba54a010f88664ef4e887ea5ad5df54eb9e7eacc543cb0a03817a8d3e00ed33",
-        "preset.json": "f73058e197699ded4546c43baec62ac58c6bc5c7ea3192ca84b80ac3fbb16b74",
-        "summary.json": "0f085f70543a097d782eb73437c95c5eb1a591379b8617a24d16fca01fef0321",
-    },
 )
 def mnist_cnn(
     input_shape=(28, 28, 1),
@@ -62,14 +54,6 @@ def mnist_cnn(
 @register_model(  # the same recipe, for a fair comparison
     "mnist_cnn_small",
     **MNIST_RECIPE,
-    preset_files={  # presets/mnist_cnn_small/, made by benchmarks/publish_presets.py
-        "README.md": "1f0525df976624ba42fab64cd9e13f9a93241f2a49ae4a7e02ff64d1f725c6cc",
-        "confusion_matrix.png": "16b4d505c56cafabb44aaf90e85b6f6f043b082a00c53912925745a41057c24f",
-        "evaluation.json": "c957a34013db94c97ca342194aac10701a6e30f0836ab8bbe98b6ae749d614e6",
-        "model.keras": "e4f4f4979ba6c14898f5137b1be17aa04b9ca51b5864cfaa269ce4dabbbb0ec2",
-        "preset.json": "3cd9e1c7e9ea70e41b9f6cb6fb1a02f342560de682f1bb74879a8b76478edb7c",
-        "summary.json": "03db145e4b20e52269d1f80b4e1ceb92de1d4aa705fb13b6441d54a887e33eb0",
-    },
 )
 def mnist_cnn_small(
     input_shape=(28, 28, 1),
@@ -87,14 +71,6 @@ def mnist_cnn_small(
 @register_model(
     "mnist_cnn_fast",
     **{**MNIST_RECIPE, "epochs": 2, "batch_size": 256, "learning_rate": 1.4e-2, "warmup_fraction": 0.2},
-    preset_files={  # presets/mnist_cnn_fast/, made by benchmarks/publish_presets.py
-        "README.md": "0eb88b6312e4a84b6d8957bb6df7c689554812d956191245ba851ebaddfff185",
-        "confusion_matrix.png": "c03d4d81b8ec10457953066e0b7eb2be954fc382dd109306eb6b4ead380389c9",
-        "evaluation.json": "c1f0984242f7857680724a55dda5ae4dc35400316c4b9e02ba1289b05c445c10",
-        "model.keras": "163824963b1c298000bf5b58d009ac8967f6aab1f6aab3a6ae7fb73550aa2199",
-        "preset.json": "8b85f1fa2aa804aa19051b5b22971ea173cbb486c88c2045083b2781b14d3132",
-        "summary.json": "62589c7357906002d95d28913d1d026d75153390bbeeff2894dd55156635e45f",
-    },
 )
 def mnist_cnn_fast(
     input_shape=(28, 28, 1),

@@ -28,14 +28,6 @@ from zoo.search_space import Choice, Float
         "dropout": Float(0.0, 0.5),
         "embedding_dim": Choice((32, 64, 128)),
     },
-    preset_files={  # presets/embedding_bag_text/, made by benchmarks/publish_presets.py
-        "README.md": "2134f96a7f4df816313c512bfd1fc1ecf38dbef83d1bda2b6ba46711317e9796",
-        "confusion_matrix.png": "aeaff341ed183d2ccec6ef775ac00af569dd8feced7dec224eaaa73c0095dcb2",
-        "evaluation.json": "7b8111d2ef622ff473a4702f2c72996667b17525eb375cd0348e9b049663285c",
-        "model.keras": "3fe1283aba1bf63e2d6478b5b1490e83100d9436b1a7ac15e7c5060b70212680",
-        "preset.json": "ded7c02328e4f76581149b1cd84722e0cad6da6c543d7429a9079407b22b4cc1",
-        "summary.json": "46b5e2742f7252e9e70b54e57baaa3a7998a4545c3a2542095333c9cb591fe25",
-    },
 )
 def embedding_bag_text(vocabulary_size=20000, sequence_length=512, num_classes=2, embedding_dim=128, dropout=0.5):
     """A linear classifier over the mean of a text's token embeddings, padding left out.

@@ -24,12 +24,6 @@ from zoo.registry import register_model
     learning_rate=2e-3,  # nanoGPT's rate for its small character-level model is 1e-3
     weight_decay=1e-1,
     jit_compile=True,  # XLA: 2.2x the training examples/s of plain TensorFlow on 2 CPU cores
-    preset_files={  # presets/gpt_text/, made by benchmarks/publish_presets.py
-        "README.md": "200fcb445bb49f713e131930a6ae0babb5b040d93ea95a44742374fc07f9dc33",
-        "model.keras": "7fe9ada6de085d75530cb943ebd4c8f241dd26a3b55dc103f038164bf891364d",
-        "preset.json": "14390821b1fc444b9630584617b8665448796991affe6deb4a2bd8965c9c9ab9",
-        "summary.json": "27ba31c56d04fee08f7646c58d79e2b677d3e1734861acdab4990c84ce602c12",
-    },
 )
 def gpt_text(
     vocabulary_size=256,

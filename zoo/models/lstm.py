@@ -25,14 +25,6 @@ from zoo.search_space import Choice, Float
         "dropout": Float(0.0, 0.5),
         "units": Choice((32, 64, 128)),
     },
-    preset_files={  # presets/lstm_text/, made by benchmarks/publish_presets.py
-        "README.md": "c962c31f97f6a17caea6befb6eef9e8ebff51f4ec5c83ced4823aad49e9a7a9e",
-        "confusion_matrix.png": "d24da2cae3ac4f1cf9c7693bd13c78a17c3a845bee2cb3b20137b72244199bd3",
-        "evaluation.json": "4b41849bf598dd9c869961af000c27cb20945e08e7ef661c934629b2808d86f6",
-        "model.keras": "1e0585800131992e2321bfa0d7614bfbd8c6544ce98ea19f0ae266e71ad3ffc7",
-        "preset.json": "4cb0a9afac8e7c9ae803d6b5b447e12691c03f66769c3683ddb4db2d162612b8",
-        "summary.json": "aa8582878945784efa79ebec944612dbbbeae592fdb656b17856d26e47e56bc2",
-    },
 )
 def lstm_text(
     vocabulary_size=20000,

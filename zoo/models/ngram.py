@@ -27,14 +27,6 @@ from zoo.search_space import Choice, Float
         "ngrams": Choice((1, 2, 3)),
         "vocabulary_size": Choice((50_000, 100_000, 200_000)),
     },
-    preset_files={  # presets/ngram_text/, made by benchmarks/publish_presets.py
-        "README.md": "d29a529fb5df9d917dbda397df10910bd7b28fff657ebf758d06e0512aa8c6bb",
-        "confusion_matrix.png": "392308d6cd198ae184fbe6d9862ec9c52f2ac49978a66733e103f60db7e9966c",
-        "evaluation.json": "7a89a670b3072b5f505d2794b38957daf60a8f04548713e4759e1f3b4e88a790",
-        "model.keras": "0a04b574ee9e555325b2637d8708ff2cd12b2f4d90eeed6059fef29bd392c681",
-        "preset.json": "a5503917f6e8f1604c6485c41288b25629ef4eea19cdd2e42bf7e10beca5d5af",
-        "summary.json": "9aa9c7e3a6005982fcf2ec8cf3a1c9c40ce0fbe2856a96470c47b587ea1ecbac",
-    },
 )
 def ngram_text(vocabulary_size=200_000, ngrams=2, num_classes=2):
     """A linear classifier over which words and word pairs a text holds (multi-hot n-grams).

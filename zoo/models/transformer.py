@@ -29,14 +29,6 @@ from zoo.search_space import Choice, Float
         "embedding_dim": Choice((32, 64)),
         "num_layers": Choice((1, 2)),
     },
-    preset_files={  # presets/transformer_text/, made by benchmarks/publish_presets.py
-        "README.md": "324066ca3f2c7f906d8489d55b8678b4657f2e78a045a2e1ffd0b0ff703480d8",
-        "confusion_matrix.png": "6d208e2f8da703599c39e18ffdc8c8ed67d29966527bada3d6351c97f8fb6b58",
-        "evaluation.json": "d9ebaff8227d8436626653b9aa06874d35075743407cc570878caecfd90e08b4",
-        "model.keras": "88ac73fb21f6629c66677581e893ca91fa35b316cadbc68f3c79cd4e117b6f26",
-        "preset.json": "d99c4c5a2e41215e57e893487e117e722e493e2fc3985302b93c26456bcd227f",
-        "summary.json": "24603b08eed03af1c61614b3643f172b9b8cb0c9887314f71d2caa5d1e3e06e8",
-    },
 )
 def transformer_text(
     vocabulary_size=20000,

@@ -24,12 +24,6 @@ from zoo.registry import register_model
     batch_size=32,  # texts: a step learns from all their skip-gram pairs (about 25,000)
     learning_rate=3e-3,
     jit_compile=True,  # three times faster steps on a CPU
-    preset_files={  # presets/word2vec/, made by benchmarks/publish_presets.py
-        "README.md": "25b9fdf3ce4ba2c2d35e3cebe3a00f7339fe0c91233fea52e22ae10b80f625c4",
-        "model.keras": "82747f1c78afdb434b25ddbf185a3b3759ed71deffbcfbe1e7ecf14b563b3ae4",
-        "preset.json": "b8e4e4f1ba29acfd2b7536a29760be4350a044921e40167ebe25fc23198609ac",
-        "summary.json": "bca81bc0bf0ea0532e4001ddae53c22436dab1a2c181f6c60c37168e9b021fb6",
-    },
 )
 def word2vec(vocabulary_size=20000, sequence_length=512, embedding_dim=128, negatives=5):
     """Skip-gram scores: for each (word, its context word, `negatives` sampled words), how well the

@@ -4,31 +4,36 @@
     python -m zoo.predict mnist_cnn digit.png
     python train.py --model bert_text --init-from bert_mlm
 
-A preset is the folder `presets/NAME` of the registered model NAME (`ZOO_PRESETS_DIR` moves
-them): what its finished run left that users need (`model.keras` and `summary.json`, or
-keras-hub's preset files for the pretraining-only `bert_mlm`), `preset.json` (the card's figures)
-and the model card `README.md`. The registry records the SHA-256 of every file a preset ships
-(`ModelSpec.preset_files`); every use checks them first, so a missing, truncated or altered
-file is a one-line error, never a silently different model or figure. Wherever the command lines take a
-run dir they take a preset's name too.
+A preset is a folder `presets/NAME` (`ZOO_PRESETS_DIR` moves them), described by data, as
+timm's and keras-hub's are: what its finished run left that users need (`model.keras` and
+`summary.json`, or keras-hub's preset files for the pretraining-only `bert_mlm`), the model card
+`README.md`, and `preset.json`: which registered model it is, the command that made it, its
+figures and the SHA-256 of each of its other files. `index.json` in the presets folder names
+every preset with the SHA-256 of its `preset.json`. A model may ship several weight sets, named
+as timm names them: `NAME` is the default, `NAME.TAG` another (`ngram_text.distilled`). Every use
+checks the files first, so a missing, truncated or altered file is a one-line error, never a
+silently different model or figure. Wherever the command lines take a run dir they take a
+preset's name too.
 """
 
 import hashlib
 import json
 import os
 import pathlib
+import re
 
 from zoo.errors import UserError
-from zoo.registry import NAME_PATTERN, get_model_spec, list_models
 
 CARD = "README.md"
-CARD_FIGURES = "preset.json"  # what the card says, for code: command, test figures, hashes
+CARD_FIGURES = "preset.json"  # what the card says, for code: model, command, figures, its files' SHA-256s
+INDEX = "index.json"  # in the presets folder: every preset's name and the SHA-256 of its preset.json
+PRESET_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)?")  # a model's name, and a tag for another weight set
 HASH_CHUNK_BYTES = 1 << 20
 PRESETS_DIR_VARIABLE = "ZOO_PRESETS_DIR"
 
 
 class PresetError(UserError):
-    """A preset that does not exist, or whose files are not those the registry records."""
+    """A preset that does not exist, or whose files are not those its index and preset.json record."""
 
 
 def presets_dir():
@@ -37,8 +42,20 @@ def presets_dir():
 
 
 def list_presets():
-    """The sorted names of the registered models that ship trained weights."""
-    return [name for name in list_models() if get_model_spec(name).preset_files]
+    """The sorted names of the shipped presets (`index.json`)."""
+    return sorted(_index())
+
+
+def _index():
+    """`index.json`: each preset's name and the SHA-256 of its preset.json ({} if there is none)."""
+    index = presets_dir() / INDEX
+    return json.loads(index.read_text()) if index.is_file() else {}
+
+
+def _check_presets_dir():
+    if not presets_dir().is_dir():
+        raise PresetError(f"{PRESETS_DIR_VARIABLE}={presets_dir()} is not a folder: point it at a copy of the zoo's "
+                          f"presets/ folder, or unset it")
 
 
 def sha256(path):
@@ -51,23 +68,28 @@ def sha256(path):
 
 
 def preset_dir(name):
-    """The folder of preset `name`, once each of its files is checked against the registry."""
-    if name not in list_presets():
-        raise PresetError(f"no preset {name!r}; the presets are: {', '.join(list_presets())}")
-    if not presets_dir().is_dir():
-        raise PresetError(f"{PRESETS_DIR_VARIABLE}={presets_dir()} is not a folder: point it at a copy of the zoo's "
-                          f"presets/ folder, or unset it")
+    """The folder of preset `name`, once its preset.json is checked against the index and each of
+    its other files against its preset.json."""
+    _check_presets_dir()
+    index = _index()
+    if name not in index:
+        raise PresetError(f"no preset {name!r}; the presets are: {', '.join(sorted(index))}")
     directory = presets_dir() / name
-    for filename, expected in get_model_spec(name).preset_files.items():
-        path = directory / filename
-        if not path.is_file():
-            raise PresetError(f"preset {name!r} is missing {path}: restore it (git checkout -- {directory})")
-        if sha256(path) != expected:
-            raise PresetError(
-                f"{path} is not the file preset {name!r} shipped (its SHA-256 differs: truncated or altered): "
-                f"restore it (git checkout -- {path})"
-            )
+    _check(directory / CARD_FIGURES, index[name], name)
+    for filename, expected in json.loads((directory / CARD_FIGURES).read_text())["files"].items():
+        _check(directory / filename, expected, name)
     return directory
+
+
+def _check(path, expected, name):
+    """A `PresetError` unless the file at `path` is there with the SHA-256 `expected`."""
+    if not path.is_file():
+        raise PresetError(f"preset {name!r} is missing {path}: restore it (git checkout -- {path.parent})")
+    if sha256(path) != expected:
+        raise PresetError(
+            f"{path} is not the file preset {name!r} shipped (its SHA-256 differs: truncated or altered): "
+            f"restore it (git checkout -- {path})"
+        )
 
 
 def resolve(name_or_path):
@@ -78,7 +100,8 @@ def resolve(name_or_path):
     text = str(path)  # "mnist_cnn/" names the preset mnist_cnn too
     if text in list_presets() or (is_preset(path) and path.name in list_presets()):
         return preset_dir(path.name)
-    if NAME_PATTERN.match(text) and not path.exists():
+    if PRESET_NAME.fullmatch(text) and not path.exists():
+        _check_presets_dir()
         raise PresetError(f"{text!r} is neither a preset nor a folder; the presets are: {', '.join(list_presets())}")
     return path
 
@@ -89,10 +112,8 @@ def is_preset(path):
 
 
 def figures(name):
-    """The card's figures of preset `name` (`preset.json`, checked as its other files), or None
-    if it has none."""
-    path = preset_dir(name) / CARD_FIGURES
-    return json.loads(path.read_text()) if path.exists() else None
+    """Preset `name`'s `preset.json`, checked as its other files: its model, command and figures."""
+    return json.loads((preset_dir(name) / CARD_FIGURES).read_text())
 
 
 def headline(figures):
