@@ -87,3 +87,13 @@ def test_commands_are_thin(command):
     source = (PACKAGE.parent / (command.replace(".", "/") + ".py")).read_text()
     functions = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
     assert set(functions) <= {"parse_args", "main"}, f"{command} defines {functions}: libraries belong in packages"
+
+
+def test_no_function_runs_past_a_screen():
+    """About 60 lines of code: a longer function does two jobs (signature and docstring counted)."""
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 75:
+                long.append(f"{path.relative_to(PACKAGE.parent)}:{node.name}")
+    assert long == []

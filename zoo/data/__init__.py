@@ -2,6 +2,7 @@
 `zoo.data.own_data`), as tf.data pipelines, text vectorized on the way."""
 
 import dataclasses
+import functools
 import socket
 import sys
 
@@ -84,50 +85,28 @@ def load(
     apart as `train_unlabelled`). Only `download=True` lets TFDS fetch data; otherwise missing
     data is a `UserError`.
     """
-    if own is not None:
-        if unlabelled_split:
-            raise UserError("--unlabelled-split names a split of a TFDS dataset; your own data has none")
-        opened, class_names = own_data.read(name, modality, seed=seed, input_shape=input_shape, **own)
-        input_shape = input_shape if modality == "image" else ()
-        if test_split is None:
-            opened.pop("test")
-    else:
-        opened, class_names, input_shape = _tfds_splits(
-            name, modality, data_dir, seed, download, [train_split, validation_split, test_split, unlabelled_split]
-        )
+    opened, class_names, input_shape = _open(name, modality, own, data_dir, seed, download, input_shape,
+                                             [train_split, validation_split, test_split, unlabelled_split])
     raw, examples = {}, {}
     for role, dataset in opened.items():
         raw[role], examples[role] = _in_memory(dataset)
     # TFDS files come shuffled; own files come class by class, and need a full shuffle to mix.
     shuffle_buffer = SHUFFLE_BUFFER if own is None else examples["train"]
     if unlabelled_split:
-        without_labels = raw.pop("unlabelled").map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
-        examples["train_unlabelled"] = examples.pop("unlabelled")
-        raw["train"] = raw["train"].concatenate(without_labels)
-        examples["train"] += examples["train_unlabelled"]
+        _join_unlabelled(raw, examples)
         shuffle_buffer = examples["train"]  # a full shuffle: the unlabelled examples come last
     if examples["train"] < batch_size:
         raise UserError(
             f"global batch size {batch_size} is larger than the {examples['train']:,} training "
             f"examples of {name!r}: pick a smaller --batch-size"
         )
-
+    texts = raw["train"].map(lambda text, label: text)
     if preprocessor is not None and adapt:
-        preprocessor = adapted(preprocessor, raw["train"].map(lambda text, label: text))
+        preprocessor = adapted(preprocessor, texts)
     elif preprocessor is not None:
-        check_coverage(preprocessor, raw["train"].map(lambda text, label: text))
-
-    def batches(dataset, training):
-        if training:
-            dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.batch(batch_size, drop_remainder=training)
-        if preprocessor is not None and apply_preprocessor:
-            dataset = dataset.map(
-                lambda inputs, labels: (preprocessor(inputs), labels),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
-        return dataset.prefetch(tf.data.AUTOTUNE).with_options(SHARDING)
-
+        check_coverage(preprocessor, texts)
+    batches = functools.partial(_batches, batch_size=batch_size, shuffle_buffer=shuffle_buffer, seed=seed,
+                                preprocessor=preprocessor if apply_preprocessor else None)
     return Datasets(
         name=name,
         train=batches(raw["train"], training=True),
@@ -140,6 +119,38 @@ def load(
         raw_test=raw.get("test"),
         test_split="test" if own is not None and test_split is not None else test_split,
     )
+
+
+def _open(name, modality, own, data_dir, seed, download, input_shape, split_names):
+    """(datasets by role, class names, input shape) of TFDS dataset `name`, or of own data read as
+    `own` says; a test split of None is left unread."""
+    train_split, validation_split, test_split, unlabelled_split = split_names
+    if own is None:
+        return _tfds_splits(name, modality, data_dir, seed, download, split_names)
+    if unlabelled_split:
+        raise UserError("--unlabelled-split names a split of a TFDS dataset; your own data has none")
+    opened, class_names = own_data.read(name, modality, seed=seed, input_shape=input_shape, **own)
+    if test_split is None:
+        opened.pop("test")
+    return opened, class_names, input_shape if modality == "image" else ()
+
+
+def _join_unlabelled(raw, examples):
+    """Joins the unlabelled examples to the training split, each labelled `UNLABELLED`."""
+    without_labels = raw.pop("unlabelled").map(lambda inputs, label: (inputs, tf.constant(UNLABELLED, label.dtype)))
+    examples["train_unlabelled"] = examples.pop("unlabelled")
+    raw["train"] = raw["train"].concatenate(without_labels)
+    examples["train"] += examples["train_unlabelled"]
+
+
+def _batches(dataset, training, *, batch_size, shuffle_buffer, seed, preprocessor):
+    """`dataset` batched (shuffled and the remainder dropped in training), through `preprocessor`."""
+    if training:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=training)
+    if preprocessor is not None:
+        dataset = dataset.map(lambda inputs, labels: (preprocessor(inputs), labels), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(SHARDING)
 
 
 def _tfds_splits(name, modality, data_dir, seed, download, split_names):

@@ -60,18 +60,10 @@ def train(config, callbacks=()):
         backup_dir = cluster.backup_dir(model_dir, worker)
         resumed_run = check_model_dir(model_dir, settings, backup_dir)
         batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
-        if batch_size % replicas:
-            raise UserError(
-                f"global batch size {batch_size} does not split over {replicas} replicas; "
-                f"pick a multiple of {replicas}"
-            )
-        print(f"{strategy_name(strategy)}: {worker.describe() + ', ' if worker.count > 1 else ''}"
-              f"{replicas} replica(s), global batch {batch_size} = {batch_size // replicas} per replica")
+        announce_replicas(strategy, worker, batch_size)
 
         keras.utils.set_random_seed(config.seed)
-        source = transfer.load_source(config.init_from) if config.init_from else None
-        preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]), spec.name)
-        datasets = task.load_data(spec, settings, config, preprocessor)
+        source, datasets = source_and_data(spec, task, settings, config)
         model_args = {**settings["model_args"], **task.data_args(spec, datasets)}
         train_batches, epochs, steps_per_epoch = schedule(
             datasets.train, settings["epochs"], config.steps_per_epoch, config.max_steps,
@@ -89,47 +81,30 @@ def train(config, callbacks=()):
             throughput = ThroughputMeter(batch_size)
             try:
                 history = trainer.fit(
-                    train_batches,
-                    validation_data=datasets.validation,
-                    epochs=epochs,
-                    steps_per_epoch=steps_per_epoch,
+                    train_batches, validation_data=datasets.validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
                     shuffle=False,  # the tf.data pipeline shuffles
-                    callbacks=zoo_callbacks(
-                        output_dir, backup_dir, task.monitor, saved_model, config.max_steps, resumed_run, throughput
-                    ) + list(callbacks),
+                    callbacks=zoo_callbacks(output_dir, backup_dir, task.monitor, saved_model, config.max_steps,
+                                            resumed_run, throughput) + list(callbacks),
                     verbose=progress_verbosity(),
                 )
                 complete_history(history, model_dir / "history.csv")
                 check_converged(history, settings["learning_rate"], output_dir, backup_dir)
-                cluster.adopt_chief_state(trainer, strategy)  # every worker evaluates the model the chief saves
-                validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
-                saved = task.save(trainer, datasets, output_dir)
-                if worker.is_chief:  # the others' reports would go to folders they delete
-                    task.report(saved, datasets, output_dir)
+                validation_metrics, test_metrics = evaluate_and_save(task, trainer, history, datasets, strategy, worker,
+                                                                     output_dir)
             finally:
                 wall_time = earlier_seconds + time.perf_counter() - started
                 write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
 
             summary = {
-                "model": spec.name,
-                "dataset": datasets.name,
-                "modality": spec.modality,
-                "task": spec.task,
-                **task.summary(datasets),
-                "examples": datasets.examples,
-                "parameters": model.count_params(),
+                **run_record(spec, datasets, model, task),
                 "hyperparameters": hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_args),
                 **run_facts(strategy, worker, config.mixed_precision, jit_compile),
                 "init_from": initialization,
                 "resumed": resumed_run is not None,
                 "epochs_run": history.epoch[-1] + 1 if history.epoch else 0,
-                "training_pieces": transfer.training_pieces(source, spec.name) + [{
-                    "steps": int(trainer.optimizer.iterations.numpy()),
-                    "batch_size": batch_size,
-                    "sequence_length": model_args.get("sequence_length"),
-                    "wall_time_seconds": wall_time,
-                }],
-                "train_metrics": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
+                "training_pieces": transfer.training_pieces(source, spec.name) + [
+                    training_piece(trainer, batch_size, model_args, wall_time)],
+                "train_metrics": last_metrics(history),
                 "validation_metrics": validation_metrics,
                 "test_metrics": test_metrics,
                 "train_examples_per_second": throughput.examples_per_second(),
@@ -141,6 +116,53 @@ def train(config, callbacks=()):
     tested = f"Test metrics: {_format(test_metrics)}" if test_metrics else "Test split not read"
     print(f"{tested}; model and summary.json in {model_dir}")
     return summary
+
+
+def source_and_data(spec, task, settings, config):
+    """The run's pretrained source (`--init-from`, else None) and its data, read with the
+    source's text preprocessor where it has one."""
+    source = transfer.load_source(config.init_from) if config.init_from else None
+    preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]), spec.name)
+    return source, task.load_data(spec, settings, config, preprocessor)
+
+
+def evaluate_and_save(task, trainer, history, datasets, strategy, worker, output_dir):
+    """(validation metrics, test metrics) of the trained model, saved as the task saves it, with
+    its report from the chief (the other workers' would go to folders they delete)."""
+    cluster.adopt_chief_state(trainer, strategy)  # every worker evaluates the model the chief saves
+    validation_metrics, test_metrics = task.evaluate(trainer, history, datasets)
+    saved = task.save(trainer, datasets, output_dir)
+    if worker.is_chief:
+        task.report(saved, datasets, output_dir)
+    return validation_metrics, test_metrics
+
+
+def announce_replicas(strategy, worker, batch_size):
+    """Prints how the global batch splits over the replicas; one that does not split is a `UserError`."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise UserError(
+            f"global batch size {batch_size} does not split over {replicas} replicas; pick a multiple of {replicas}"
+        )
+    print(f"{strategy_name(strategy)}: {worker.describe() + ', ' if worker.count > 1 else ''}"
+          f"{replicas} replica(s), global batch {batch_size} = {batch_size // replicas} per replica")
+
+
+def run_record(spec, datasets, model, task):
+    """What was trained on what, for summary.json."""
+    return {"model": spec.name, "dataset": datasets.name, "modality": spec.modality, "task": spec.task,
+            **task.summary(datasets), "examples": datasets.examples, "parameters": model.count_params()}
+
+
+def training_piece(trainer, batch_size, model_args, wall_time):
+    """This run's share of the training behind its weights (earlier runs' come from --init-from)."""
+    return {"steps": int(trainer.optimizer.iterations.numpy()), "batch_size": batch_size,
+            "sequence_length": model_args.get("sequence_length"), "wall_time_seconds": wall_time}
+
+
+def last_metrics(history):
+    """The last epoch's training metrics."""
+    return {name: values[-1] for name, values in history.history.items() if not name.startswith("val_")}
 
 
 def hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_args):
