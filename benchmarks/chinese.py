@@ -40,7 +40,7 @@ def trained(model, splitting, model_dir):
         return json.loads((model_dir / "summary.json").read_text())
     text_preprocessing.WORDS["standardize"] = SPLITTINGS[splitting]
     try:
-        return training.train(TrainConfig(model=model, dataset=str(REVIEWS), model_dir=str(model_dir)))
+        return training.train(TrainConfig(model=model, dataset=str(REVIEWS), model_dir=str(model_dir))).to_dict()
     finally:
         text_preprocessing.WORDS["standardize"] = text_preprocessing.standardize_words
 

@@ -63,7 +63,7 @@ def trained(model_dir, config):
     """The summary of the run in `model_dir`: the finished one there if it is the run asked for
     (same seed, epochs and teacher), else a new one."""
     if not (model_dir / "summary.json").exists():
-        return training.train(config)
+        return training.train(config).to_dict()
     summary = json.loads((model_dir / "summary.json").read_text())
     hyperparameters = summary["hyperparameters"]
     found = (hyperparameters["seed"], hyperparameters["epochs"], (summary.get("distillation") or {}).get("teacher"))

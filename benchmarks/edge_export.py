@@ -60,7 +60,7 @@ def measure(model, folders, data_dir):
     """One row per export: size, accuracy and agreement over the whole test split, speed."""
     spec = get_model_spec(model)
     keras_model = presets.from_preset(model)
-    core, _ = edge_export.core_model(keras_model, {"modality": spec.modality})
+    core, _ = edge_export.core_model(keras_model, spec.modality)
     runners = {name: edge_predict.model_runner(folder) for name, folder in folders.items()}
     test = tfds.load(spec.dataset, split=spec.test_split, data_dir=data_dir, as_supervised=True, batch_size=BATCH)
     predicted = {name: [] for name in [*runners, "keras"]}

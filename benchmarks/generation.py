@@ -69,14 +69,14 @@ def generation_speed(call):
 def measure(model_dir, data_dir):
     summary = json.loads((pathlib.Path(model_dir) / "summary.json").read_text())
     spec = get_model_spec(summary["model"])
-    _, model = runs.load_run(model_dir)
+    run_summary, model = runs.load_run(model_dir)
     unigram = unigram_bits_per_character(model.preprocessor, spec, data_dir)
     context = model.backbone.max_sequence_length
     max_length = min(MAX_LENGTH, context)
     in_python = generation.load(model_dir)
     python_speed = generation_speed(lambda: in_python([PROMPT], max_length, "top_p", 0.8, seed=1)[0])
     with tempfile.TemporaryDirectory() as directory:
-        archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)
+        archive = get_task(spec.task).serving_archive(model, spec.serving_input, run_summary)
         version_dir = pathlib.Path(directory) / "1"
         archive.write_out(str(version_dir), verbose=False)
         saved_model = generation.load(version_dir)

@@ -93,7 +93,7 @@ def summary_of(row, split, args):
             return None
         distillation = {"teacher": str(teacher), "unlabelled_split": UNLABELLED_SPLIT}
     return training.train(TrainConfig(model=model, data_dir=args.data_dir, model_dir=str(model_dir),
-                                      train_split=split, init_from=init_from, seed=args.seed, **distillation))
+                                      train_split=split, init_from=init_from, seed=args.seed, **distillation)).to_dict()
 
 
 def point(summary, labels):

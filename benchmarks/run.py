@@ -41,7 +41,7 @@ from reference import REFERENCES  # noqa: E402
 import zoo  # noqa: E402
 from zoo import data, training  # noqa: E402
 from zoo.models import text_preprocessing  # noqa: E402
-from zoo.tasks import get_task  # noqa: E402
+from zoo.tasks import classification, get_task  # noqa: E402
 from zoo.training import transfer
 
 TARGETS = {"mnist": (0.99,), "imdb_reviews": (0.85, 0.90)}  # the first is the main one
@@ -193,7 +193,7 @@ def serving_speed(model, spec, datasets, args):
     """Examples per second at batch 256 and the median batch-1 latency of `model` exported as
     `zoo.export` writes it (raw inputs in) and reloaded with TensorFlow alone."""
     with tempfile.TemporaryDirectory() as directory:
-        archive = get_task(spec.task).serving_archive(model, spec.serving_input, {"class_names": datasets.class_names})
+        archive = classification.serving_archive(model, spec.serving_input, datasets.class_names)  # classifiers only
         archive.write_out(directory, verbose=False)
         return saved_model_speed(directory, spec.dataset, args.data_dir)
 

@@ -18,6 +18,7 @@ from test_train import main_error, run_train, tiny_args
 
 import zoo
 from zoo import data
+from zoo.store import records
 from zoo.tasks import get_task
 from zoo.tasks.distillation import Distillation
 
@@ -38,7 +39,8 @@ def teacher_dir(path, model, task="classification"):
     """A folder that looks like a finished run of `model`."""
     path.mkdir()
     model.save(path / "model.keras")
-    (path / "summary.json").write_text(json.dumps({"task": task}))
+    records.RunSummary(model=model.name, dataset="mnist", modality="image", task=task, examples={},
+                       parameters=model.count_params(), hyperparameters={}).write(path / "summary.json")
     return path
 
 

@@ -180,6 +180,7 @@ def test_an_output_dir_that_cannot_or_must_not_be_written_is_refused_before_any_
     (tmp_path / "file").write_text("not a folder")
     presets_copy = tmp_path / "presets"
     shutil.copytree(REPO_ROOT / "presets" / "mnist_cnn_fast", presets_copy / "mnist_cnn_fast")
+    shutil.copy(REPO_ROOT / "presets" / "index.json", presets_copy / "index.json")
     monkeypatch.setenv("ZOO_PRESETS_DIR", str(presets_copy))
     before = sorted(path.name for path in (presets_copy / "mnist_cnn_fast").iterdir())
     target = tmp_path / output_dir.replace("SMALL", "mnist_cnn_fast")

@@ -145,7 +145,7 @@ def test_rerun_after_an_interruption_resumes_and_runs_the_requested_epochs(tmp_p
         recorder = EpochRecorder()
         summary = training.train(config, callbacks=[recorder])
     assert recorder.epochs == [1, 2]
-    assert summary["epochs_run"] == 3
+    assert summary.epochs_run == 3
     with open(tmp_path / "history.csv") as history:
         assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1", "2"]
 
@@ -167,8 +167,8 @@ def test_interrupted_run_resumes_only_with_its_own_settings_and_counts_all_its_t
         started = time.perf_counter()
         summary = training.train(config)
         second_seconds = time.perf_counter() - started
-    assert summary["resumed"] and summary["epochs_run"] == 3
-    assert summary["wall_time_seconds"] >= first_seconds + second_seconds * 0.9 > first_seconds > 0
+    assert summary.resumed and summary.epochs_run == 3
+    assert summary.wall_time_seconds >= first_seconds + second_seconds * 0.9 > first_seconds > 0
 
 
 @pytest.mark.parametrize("max_steps, epochs_run, steps_per_epoch", [(3, 1, 3), (6, 2, 4)])
@@ -180,9 +180,9 @@ def test_max_steps_under_two_replicas_stops_at_the_step(tmp_path, mirrored_strat
     )
     with tfds.testing.mock_data(num_examples=64):
         summary = training.train(config)
-    assert summary["num_replicas"] == 2 and summary["epochs_run"] == epochs_run
-    assert summary["hyperparameters"]["steps_per_epoch"] == steps_per_epoch
-    assert summary["train_metrics"]["examples"] == 16 * (max_steps - steps_per_epoch * (epochs_run - 1))
+    assert summary.other["num_replicas"] == 2 and summary.epochs_run == epochs_run
+    assert summary.hyperparameters["steps_per_epoch"] == steps_per_epoch
+    assert summary.train_metrics["examples"] == 16 * (max_steps - steps_per_epoch * (epochs_run - 1))
 
 
 class PoisonWeights(keras.callbacks.Callback):
@@ -204,7 +204,7 @@ def test_a_diverged_run_fails_and_saves_nothing_as_finished(tmp_path):
             training.train(config, callbacks=[PoisonWeights()])
         assert not (tmp_path / "summary.json").exists() and not (tmp_path / "model.keras").exists()
         assert not (tmp_path / "checkpoints" / "best.keras").exists() and not (tmp_path / "backup").exists()
-        assert training.train(config)["epochs_run"] == 2  # the same dir trains afresh
+        assert training.train(config).epochs_run == 2  # the same dir trains afresh
     with open(tmp_path / "history.csv") as history:
         assert [row["epoch"] for row in csv.DictReader(history)] == ["0", "1"]
 
@@ -401,7 +401,7 @@ def test_a_second_run_into_a_model_dir_in_use_is_refused_and_a_killed_one_leaves
     config = training.TrainConfig(model="mnist_cnn", model_dir=str(model_dir), epochs=1, batch_size=16,
                                   strategy="one_device", model_args={"filters": 4})
     with tfds.testing.mock_data(num_examples=32):
-        assert training.train(config)["epochs_run"] == 1  # the dead holder's lock went with it
+        assert training.train(config).epochs_run == 1  # the dead holder's lock went with it
     assert not (model_dir / training.LOCK_FILE).exists()
 
 

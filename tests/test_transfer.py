@@ -15,7 +15,7 @@ import train
 import zoo
 from zoo import training
 from zoo.config import TrainConfig
-from zoo.store import sources
+from zoo.store import records, sources
 from zoo.tasks.base import inference_model
 from zoo.training import transfer
 
@@ -55,8 +55,8 @@ def test_a_run_from_a_pretraining_run_takes_its_vocabulary_and_is_itself_a_sourc
     (preset / sources.PRESET_PREPROCESSOR).write_text(json.dumps(config))
 
     summary = train_tiny("bert_text", tmp_path / "fine_tuned", init_from=str(preset))
-    assert summary["hyperparameters"]["init_from"] == str(preset)
-    assert summary["init_from"] == {"source": str(preset), "copied_layers": summary["init_from"]["copied_layers"],
+    assert summary.hyperparameters["init_from"] == str(preset)
+    assert summary.init_from == {"source": str(preset), "copied_layers": summary.init_from["copied_layers"],
                                     "new_layers": ["logits"]}
     fine_tuned = transfer.load_source(tmp_path / "fine_tuned")  # a classification run dir
     assert fine_tuned.preprocessor.get_vocabulary() == vocabulary
@@ -124,23 +124,25 @@ def test_the_preset_folder_is_keras_hubs_with_the_vocabulary_beside(pretrained):
 
 
 def test_continued_pretraining_starts_from_the_encoder_and_head_and_counts_on_from_its_steps(pretrained, tmp_path):
-    first = json.loads((pretrained / "summary.json").read_text())
-    steps_before = first["hyperparameters"]["epochs"] * first["hyperparameters"]["steps_per_epoch"]
-    assert [piece["steps"] for piece in first["training_pieces"]] == [steps_before] and steps_before > 0
+    first = records.RunSummary.read(pretrained / "summary.json")
+    steps_before = first.hyperparameters["epochs"] * first.hyperparameters["steps_per_epoch"]
+    assert [piece["steps"] for piece in first.training_pieces] == [steps_before] and steps_before > 0
 
     summary = train_tiny("bert_mlm", tmp_path / "continued", init_from=str(pretrained), max_steps=3)
 
-    assert "mlm_head" in summary["init_from"]["copied_layers"] and summary["init_from"]["new_layers"] == []
-    assert [piece["steps"] for piece in summary["training_pieces"]] == [steps_before, 3]
-    assert summary["training_pieces"][0] == first["training_pieces"][0]
+    assert "mlm_head" in summary.init_from["copied_layers"] and summary.init_from["new_layers"] == []
+    assert [piece["steps"] for piece in summary.training_pieces] == [steps_before, 3]
+    assert summary.training_pieces[0] == first.training_pieces[0]
     continued = keras_hub.models.MaskedLM.from_preset(str(tmp_path / "continued" / sources.RUN_PRESET))
     assert continued.get_layer("mlm_head").weights  # the head is in the preset, as keras-hub saves a task
 
 
 def test_a_summary_from_before_pieces_were_recorded_counts_as_one_piece(tmp_path):
-    old = {"model": "bert_mlm", "wall_time_seconds": 4385.6, "hyperparameters": {
-        "epochs": 1, "steps_per_epoch": 2187, "max_steps": 2500, "batch_size": 32, "model_args": {"sequence_length": 256}}}
-    source = sources.Source(tmp_path, {}, None, old)
+    old = {"model": "bert_mlm", "dataset": "imdb_reviews", "modality": "text", "task": "masked_lm", "examples": {},
+           "parameters": 3_042_976, "wall_time_seconds": 4385.6, "hyperparameters": {
+               "epochs": 1, "steps_per_epoch": 2187, "max_steps": 2500, "batch_size": 32,
+               "model_args": {"sequence_length": 256}}}
+    source = sources.Source(tmp_path, {}, None, records.RunSummary.from_dict(old))
     assert transfer.training_pieces(source, "bert_mlm") == [
         {"steps": 2187, "batch_size": 32, "sequence_length": 256, "wall_time_seconds": 4385.6}]
     assert transfer.training_pieces(source, "bert_text") == []  # fine-tuning starts its own count
@@ -151,7 +153,7 @@ def test_fine_tuning_at_another_sequence_length_packs_the_source_vocabulary_to_i
     with tfds.testing.mock_data(num_examples=64):
         summary = training.train(TrainConfig(model="bert_text", model_dir=str(tmp_path / "longer"), epochs=1,
                                              batch_size=16, model_args=longer, init_from=str(pretrained)))
-    assert summary["hyperparameters"]["model_args"]["sequence_length"] == 24
+    assert summary.hyperparameters["model_args"]["sequence_length"] == 24
     model = keras.saving.load_model(tmp_path / "longer" / "model.keras", compile=False)
     preprocessor = next(layer for layer in model.layers if hasattr(layer, "get_vocabulary"))
     assert preprocessor.sequence_length == 24

@@ -18,6 +18,7 @@ import zoo
 from zoo import data, evaluation, training, tune
 
 # Tiny trials of mnist_cnn_small on mock data: two steps of one epoch each.
+from zoo.store import records
 from zoo.training import tuning
 
 TINY_SEARCH = ["--model", "mnist_cnn_small", "--model-arg", "filters=4", "--epochs", "1", "--steps-per-epoch", "2",
@@ -190,7 +191,8 @@ def test_a_diverging_trial_fails_and_the_search_goes_on(tmp_path, monkeypatch):
         calls.append(config)
         if len(calls) == 1:
             raise training.TrainingDiverged("training diverged: the loss became nan in epoch 1")
-        return {"validation_metrics": {"accuracy": 0.5}}
+        return records.RunSummary(model=config.model, dataset="mnist", modality="image", task="classification",
+                                  examples={}, parameters=0, hyperparameters={}, validation_metrics={"accuracy": 0.5})
 
     monkeypatch.setattr(training, "train", train)
     monkeypatch.setattr(tuning.evaluation, "evaluate", lambda *args, **kwargs: {

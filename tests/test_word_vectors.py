@@ -17,7 +17,7 @@ import zoo
 import zoo.models  # noqa: F401  (registers standardize_words, which the saved text models name)
 from zoo import data
 from zoo.errors import UserError
-from zoo.store import presets, sources
+from zoo.store import presets, records, sources
 from zoo.tasks import word2vec
 from zoo.training import transfer, word_vectors
 
@@ -76,7 +76,9 @@ def word_vector_source(vocabulary, vectors):
     embedding.build((None,))
     embedding.set_weights([vectors])
     preprocessor = keras.layers.TextVectorization(vocabulary=vocabulary[2:], output_sequence_length=8)
-    return sources.Source("vectors", {"token_embedding": embedding}, preprocessor, {"task": "word2vec"})
+    summary = records.RunSummary(model="word2vec", dataset="imdb_reviews", modality="text", task="word2vec",
+                                 examples={}, parameters=0, hyperparameters={})
+    return sources.Source("vectors", {"token_embedding": embedding}, preprocessor, summary)
 
 
 def embedding_of(model):
@@ -185,12 +187,12 @@ def test_a_word2vec_run_saves_texts_to_vectors_and_the_projector_files(vectors_r
 def test_init_from_a_word2vec_run_takes_its_vocabulary_and_every_vector(vectors_run, tmp_path):
     summary = train_tiny("embedding_bag_text", tmp_path / "bag", init_from=str(vectors_run))
     vocabulary, vectors = word_vectors.vocabulary_and_vectors(keras.saving.load_model(vectors_run / "model.keras"))
-    assert summary["init_from"]["copied_rows"] == len(vocabulary) - 2  # all but padding and [UNK]
-    assert summary["init_from"]["vocabulary_rows"] == len(vocabulary)
+    assert summary.init_from["copied_rows"] == len(vocabulary) - 2  # all but padding and [UNK]
+    assert summary.init_from["vocabulary_rows"] == len(vocabulary)
     classifier = keras.saving.load_model(tmp_path / "bag" / "model.keras")
     assert classifier.get_layer("text_vectorizer").get_vocabulary() == vocabulary
     # Few labels: the vectors were frozen, and the trained model holds them as they came.
-    assert summary["init_from"]["frozen"]
+    assert summary.init_from["frozen"]
     rows = embedding_of(classifier.get_layer("embedding_bag_text")).embeddings.numpy()
     np.testing.assert_array_equal(rows[2:len(vocabulary)], vectors[2:])
 
@@ -258,7 +260,7 @@ def test_the_word2vec_preset_neighbours_are_those_its_card_shows():
 
 def test_bert_mlm_pretrains_from_word_vectors_in_its_own_vocabulary(vectors_run, tmp_path):
     summary = train_tiny("bert_mlm", tmp_path / "mlm", init_from=str(vectors_run), max_steps=2)
-    copied = summary["init_from"]
+    copied = summary.init_from
     assert copied["copied_layers"] == ["token_embedding"] and copied["copied_rows"] > 0
-    assert copied["vocabulary_rows"] == summary["vocabulary_size"]  # BERT's own, [CLS] and all
-    assert copied["frozen"] == (summary["examples"]["train"] < transfer.FREEZE_BELOW_EXAMPLES)  # 48 mock texts
+    assert copied["vocabulary_rows"] == summary.other["vocabulary_size"]  # BERT's own, [CLS] and all
+    assert copied["frozen"] == (summary.examples["train"] < transfer.FREEZE_BELOW_EXAMPLES)  # 48 mock texts

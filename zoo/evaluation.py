@@ -2,7 +2,6 @@
 other data of its classes, into the report of `zoo.report`."""
 
 import hashlib
-import json
 import pathlib
 import re
 
@@ -14,9 +13,9 @@ from zoo.errors import UserError
 from zoo.registry import get_model_spec
 from zoo.report import keras_predict, write_report
 from zoo.serving.signatures import latest_version, load_saved_model
-from zoo.store import outputs, presets, runs
+from zoo.store import outputs, presets, records, runs
 
-SUMMARY_ASSET = "summary.json"  # the run's summary, in an export's assets.extra/
+SUMMARY_ASSET = records.SUMMARY  # the run's summary, in an export's assets.extra/
 
 
 
@@ -32,9 +31,9 @@ def load_classifier(path, checkpoint="last"):
     else:
         summary, model = runs.load_run(path, checkpoint)
         predict = keras_predict(model)
-    if summary["task"] != "classification":
+    if summary.task != "classification":
         raise UserError(
-            f"{path} holds a {summary['model']} ({summary['task']}) run, and zoo.evaluate scores classifiers: "
+            f"{path} holds a {summary.model} ({summary.task}) run, and zoo.evaluate scores classifiers: "
             "its summary.json holds its test metrics; generate text with python -m zoo.generate"
         )
     return predict, summary
@@ -45,7 +44,7 @@ def is_export(path):
     """Whether `path` is an exported model's version folder, or the folder of its versions."""
     if (path / "saved_model.pb").exists():
         return True
-    return path.is_dir() and not (path / "summary.json").exists() and any(child.name.isdigit() for child in path.iterdir())
+    return path.is_dir() and not (path / records.SUMMARY).exists() and any(child.name.isdigit() for child in path.iterdir())
 
 
 
@@ -61,7 +60,7 @@ def _saved_model_classifier(version_dir):
         return serving(**{input_name: tf.constant(inputs)})["probabilities"]
 
     predict.loaded = loaded  # the signature needs its SavedModel alive
-    return predict, json.loads(summary_file.read_text())
+    return predict, records.RunSummary.read(summary_file)
 
 
 
@@ -74,12 +73,12 @@ def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_d
     outputs.check_writable(output_dir, "--output-dir")
     predict, summary = load_classifier(model_dir, checkpoint)
     examples, class_names, evaluated_on = test_examples(summary, dataset, data_dir, csv_columns, test_split)
-    if class_names != summary["class_names"]:
+    if class_names != summary.class_names:
         raise UserError(
-            f"{dataset or summary['dataset']} has the classes {', '.join(class_names)}, and the model "
-            f"{', '.join(summary['class_names'])}: evaluate it on data of its own classes"
+            f"{dataset or summary.dataset} has the classes {', '.join(class_names)}, and the model "
+            f"{', '.join(summary.class_names)}: evaluate it on data of its own classes"
         )
-    return write_report(predict, examples, summary["class_names"], output_dir, evaluated_on)
+    return write_report(predict, examples, summary.class_names, output_dir, evaluated_on)
 
 
 
@@ -87,18 +86,18 @@ def test_examples(summary, dataset=None, data_dir=None, csv_columns=None, test_s
     """(examples, class names, what they are) to evaluate a run on: the test split of its own
     data, drawn as in training (or `test_split` of its TFDS dataset); the test split of another
     TFDS dataset; or all of another folder or CSV file (its test/ folder, if it has split folders)."""
-    spec = get_model_spec(summary["model"])
-    hyperparameters = summary["hyperparameters"]
+    spec = get_model_spec(summary.model)
+    hyperparameters = summary.hyperparameters
     input_shape = hyperparameters["model_args"].get("input_shape")
-    if dataset and own_data.is_path(dataset) and not _same_path(dataset, summary["dataset"]):
+    if dataset and own_data.is_path(dataset) and not _same_path(dataset, summary.dataset):
         return own_data.read_all(dataset, spec.modality, input_shape=input_shape, csv_columns=csv_columns)
     if csv_columns is not None:
         raise UserError("--csv-columns goes with --dataset, a CSV file other than the run's own")
-    if test_split is not None and own_data.is_path(dataset or summary["dataset"]):
+    if test_split is not None and own_data.is_path(dataset or summary.dataset):
         raise UserError("--test-split picks a TFDS split; own data is evaluated on its own test split")
     run_splits = hyperparameters if dataset is None else {}  # another TFDS dataset: the recipe's splits
     datasets = data.load(
-        dataset or summary["dataset"], spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
+        dataset or summary.dataset, spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
         train_split=run_splits.get("train_split") or spec.train_split, validation_split=spec.validation_split,
         test_split=test_split or run_splits.get("test_split") or spec.test_split,
         own=hyperparameters.get("own_data") if dataset is None or own_data.is_path(dataset) else None,

@@ -32,7 +32,7 @@ from zoo.config import DEFAULT_EDGE_EXPORT_DIR, EXPORT_FORMATS, QUANTIZATIONS
 from zoo.errors import UserError, first_line
 from zoo.models import text_preprocessing
 from zoo.serving import edge_tokenizer
-from zoo.store import locks, outputs, runs
+from zoo.store import locks, outputs, records, runs
 
 CALIBRATION_EXAMPLES = 256  # of the training split, that int8 quantization calibrates its ranges on
 AGREEMENT_EXAMPLES = 500  # of the test split, that an export is checked against its float model on
@@ -54,8 +54,8 @@ def check_options(format, quantize):
 def check_format(format, quantize, summary):
     """A `UserError` for a format or quantization that `summary`'s model cannot take."""
     check_options(format, quantize)
-    if format != "saved_model" and summary["task"] != "classification":
-        raise UserError(f"{summary['model']} is a {summary['task']} model: its generation loop runs in TensorFlow; "
+    if format != "saved_model" and summary.task != "classification":
+        raise UserError(f"{summary.model} is a {summary.task} model: its generation loop runs in TensorFlow; "
                         f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")
 
 def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpoint="last", format="litert",
@@ -71,7 +71,7 @@ def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpo
 def export(model, summary, export_dir, name, format, quantize="none", data_dir=None):
     """Writes `model` (a finished classifier run's, raw inputs in) as `format` into
     EXPORT_DIR/NAME/FORMAT[-QUANTIZATION]/ and returns that folder."""
-    core, preprocessing = core_model(model, summary)
+    core, preprocessing = core_model(model, summary.modality)
     target = pathlib.Path(export_dir) / name / (f"litert-{quantize}" if format == "litert" else format)
     if target.exists():
         raise UserError(f"{target} exists: pass another --name or --export-dir, or delete it to export again")
@@ -84,13 +84,13 @@ def export(model, summary, export_dir, name, format, quantize="none", data_dir=N
             try:
                 staging.mkdir()
                 if format == "litert":
-                    write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary["model"])
+                    write_litert(core, staging / MODEL_FILES[format], quantize, calibration, summary.model)
                 else:
-                    write_onnx(core, staging / MODEL_FILES[format], summary["model"])
+                    write_onnx(core, staging / MODEL_FILES[format], summary.model)
                 write_preprocessing(staging, preprocessing, summary, core)
                 agreement = check_agreement(model, staging, summary, data_dir, target.name)
                 if agreement is not None:
-                    (staging / "summary.json").write_text(json.dumps({**summary, "agreement": agreement}, indent=2))
+                    summary.with_other(agreement=agreement).write(staging / records.SUMMARY)
                 staging.rename(target)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -118,7 +118,7 @@ def check_agreement(model, folder, summary, data_dir, label):
         agreed, count = agreed + int((np.asarray(predict(inputs.numpy())).argmax(-1) == expected).sum()), count + len(expected)
     share = agreed / max(count, 1)
     if share < MIN_AGREEMENT:
-        raise UserError(f"the {label} export gives {summary['model']}'s own class on {share:.1%} of {count} held-out "
+        raise UserError(f"the {label} export gives {summary.model}'s own class on {share:.1%} of {count} held-out "
                         f"examples ({evaluated_on}), under the {MIN_AGREEMENT:.0%} an export must reach; nothing "
                         "was written: export it unquantized or with --quantize float16 or dynamic")
     return {"share": share, "examples": count, "evaluated_on": evaluated_on, "required": MIN_AGREEMENT}
@@ -126,17 +126,17 @@ def check_agreement(model, folder, summary, data_dir, label):
 
 def agreement_line(folder):
     """What the export in `folder` was checked against, in a line, from its summary.json."""
-    agreement = json.loads((pathlib.Path(folder) / "summary.json").read_text()).get("agreement")
+    agreement = records.RunSummary.read(pathlib.Path(folder) / records.SUMMARY).other.get("agreement")
     if agreement is None:
         return "Not checked against its float model (its test split did not load): pass --data-dir to check it"
     return (f"Gives its float model's class on {agreement['share']:.1%} of {agreement['examples']} held-out examples "
             f"({agreement['evaluated_on']})")
 
 
-def core_model(model, summary):
+def core_model(model, modality):
     """(the model as LiteRT and ONNX take it, the text preprocessor or None): an image classifier
     as it is; a text classifier's inner model, with inputs for what its preprocessor makes."""
-    if summary["modality"] == "image":
+    if modality == "image":
         return model, None
     preprocessor = model.get_layer("text_vectorizer")
     [inner] = [layer for layer in model.layers if isinstance(layer, keras.Model)]
@@ -178,13 +178,13 @@ def litert_options(quantize, calibration=None):
 def calibration_examples(model, core, summary, data_dir):
     """`CALIBRATION_EXAMPLES` of the run's training split as `core` takes them, one batch of one
     each (a dict of arrays for BERT). Of a plain TFDS split only its first examples are read."""
-    spec_args = summary["hyperparameters"]
+    spec_args = summary.hyperparameters
     train_split = spec_args["train_split"]
     if not any(mark in train_split for mark in "[+"):
         train_split = f"{train_split}[:{2 * CALIBRATION_EXAMPLES}]"  # the last tenth is set apart for validation
     try:
         datasets = data.load(
-            summary["dataset"], summary["modality"], batch_size=1, data_dir=data_dir, seed=spec_args["seed"],
+            summary.dataset, summary.modality, batch_size=1, data_dir=data_dir, seed=spec_args["seed"],
             train_split=train_split, test_split=None, own=spec_args.get("own_data"),
             input_shape=spec_args["model_args"].get("input_shape"), apply_preprocessor=False,
         )
@@ -192,7 +192,7 @@ def calibration_examples(model, core, summary, data_dir):
         raise UserError(f"--quantize int8 calibrates on the training split, which did not load ({error}): "
                         "pass --data-dir, or pick float16 or dynamic, which need no data") from None
     examples = [inputs for inputs, _ in datasets.train.take(CALIBRATION_EXAMPLES)]
-    if summary["modality"] == "image":
+    if summary.modality == "image":
         return [np.asarray(example) for example in examples]
     return [core_inputs(model, core, example) for example in examples]
 
@@ -259,12 +259,12 @@ def write_preprocessing(folder, preprocessor, summary, core):
     """preprocessing.json (class names, the model's inputs, a text model's vocabulary and
     settings), tokenizer.py for a text model, and the run's summary.json."""
     inputs = [{"name": input.name, "dtype": str(input.dtype), "shape": list(input.shape)} for input in tf.nest.flatten(core.input)]
-    settings = {"class_names": summary["class_names"], "inputs": inputs}
+    settings = {"class_names": summary.class_names, "inputs": inputs}
     if preprocessor is not None:
         settings.update(tokenizer_settings(preprocessor))
         shutil.copy(edge_tokenizer.__file__, folder / "tokenizer.py")
     (folder / "preprocessing.json").write_text(json.dumps(settings, ensure_ascii=False))
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary.write(folder / records.SUMMARY)
 
 
 def tokenizer_settings(preprocessor):

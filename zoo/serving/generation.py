@@ -109,10 +109,10 @@ def generate(path, prompts, max_length=64, sampler="top_p", temperature=1.0, see
 def load(path):
     """`generate` with the model in `path` loaded once, for many calls."""
     from zoo.serving.signatures import utf8_texts
-    from zoo.store import presets
+    from zoo.store import presets, records
 
     path = presets.resolve(path)
-    write = _python_writer(path) if (path / "summary.json").exists() else _saved_model_writer(path)
+    write = _python_writer(path) if (path / records.SUMMARY).exists() else _saved_model_writer(path)
 
     def generate_with_loaded(prompts, max_length=64, sampler="top_p", temperature=1.0, seed=None,
                              top_k=DEFAULT_TOP_K, top_p=DEFAULT_TOP_P):
@@ -134,7 +134,7 @@ def _python_writer(model_dir):
 
     summary, model = runs.load_run(model_dir)
     if not hasattr(model, "generate"):
-        raise UserError(f"{model_dir} holds a {summary['model']} run, which does not generate text: pick a causal LM")
+        raise UserError(f"{model_dir} holds a {summary.model} run, which does not generate text: pick a causal LM")
     context = model.backbone.max_sequence_length
     compiled_for = None
 

@@ -8,7 +8,6 @@ on, its class names: what `zoo.evaluate` needs to check the export).
 """
 
 import errno
-import json
 import pathlib
 import shutil
 import uuid
@@ -21,7 +20,7 @@ from tensorflow_serving.config import model_server_config_pb2
 from zoo.config import DEFAULT_EXPORT_DIR
 from zoo.errors import UserError
 from zoo.registry import get_model_spec
-from zoo.store import locks, outputs, runs
+from zoo.store import locks, outputs, records, runs
 from zoo.tasks import get_task
 from zoo.tasks.classification import IMAGE_BYTES_SIGNATURE
 
@@ -38,7 +37,7 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
     `checkpoint="best"` its best-validation checkpoint), as the next version of `name` (default:
     the model's registered name); returns the version folder. Existing versions are never touched."""
     summary, model, name = runs.open_for_export(model_dir, export_dir, name, checkpoint)
-    spec = get_model_spec(summary["model"])
+    spec = get_model_spec(summary.model)
     archive = get_task(spec.task).serving_archive(model, spec.serving_input, summary)
 
     model_base = pathlib.Path(export_dir) / name
@@ -52,7 +51,7 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
         try:
             archive.write_out(str(staging), verbose=False)
             write_warmup_requests(staging, name, spec.serving_input, model.input_shape[1:])
-            (staging / "assets.extra" / "summary.json").write_text(json.dumps(summary, indent=2))
+            summary.write(staging / "assets.extra" / records.SUMMARY)
             version_dir = publish(staging, model_base)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -50,20 +50,20 @@ def utf8_texts(texts, what="text"):
 def signatures_of(model):
     """The serving signatures of `model`: a preset's name, a preset or run folder (with Keras),
     or an exported SavedModel (with TensorFlow alone)."""
-    from zoo.store import presets
+    from zoo.store import presets, records
 
     path = presets.resolve(model)
-    if not (path / "summary.json").exists():
+    if not (path / records.SUMMARY).exists():
         return load_saved_model(path).signatures
     from zoo.registry import get_model_spec
     from zoo.store import runs
     from zoo.tasks import classification
 
     summary, keras_model = runs.load_run(path)
-    if summary["task"] != "classification":
+    if summary.task != "classification":
         raise _language_model(model)
-    serving_input = get_model_spec(summary["model"]).serving_input
-    functions = classification.serving_functions(keras_model, serving_input, summary["class_names"])
+    serving_input = get_model_spec(summary.model).serving_input
+    functions = classification.serving_functions(keras_model, serving_input, summary.class_names)
     return {name: tf.function(function, input_signature=[spec]) for name, (function, spec) in functions.items()}
 
 

@@ -1,13 +1,23 @@
 """A finished run dir reopened: its summary and its model, checked before anything uses them."""
 
-import json
 import pathlib
 
 from zoo.config import CHECKPOINTS
 from zoo.errors import UserError, first_line
 from zoo.registry import NAME_PATTERN, get_model_spec
-from zoo.store import outputs, presets, saving
+from zoo.store import outputs, presets, records, saving
 from zoo.tasks import get_task
+
+
+def read_summary(model_dir):
+    """The `RunSummary` of the finished run in `model_dir`; none there, or a damaged one, is a `UserError`."""
+    model_dir = pathlib.Path(model_dir)
+    if not (model_dir / records.SUMMARY).exists():
+        raise UserError(f"{model_dir} holds no finished run (no {records.SUMMARY}): train it first")
+    try:
+        return records.RunSummary.read(model_dir / records.SUMMARY)
+    except (ValueError, TypeError) as error:  # not JSON, or not a run's record
+        raise _damaged(model_dir, error) from None
 
 
 def load_run(model_dir, checkpoint="last"):
@@ -15,24 +25,18 @@ def load_run(model_dir, checkpoint="last"):
     `checkpoints/best.keras`): a missing or broken file, or a run whose task is not served
     (pretraining), is a `UserError`."""
     model_dir = pathlib.Path(model_dir)
-    if not (model_dir / "summary.json").exists():
-        raise UserError(f"{model_dir} holds no finished run (no summary.json): train it first")
-    try:
-        summary = json.loads((model_dir / "summary.json").read_text())
-    except ValueError as error:  # JSONDecodeError is a ValueError
-        raise _damaged(model_dir, error) from None
-    check_served(summary["model"])
+    summary = read_summary(model_dir)
+    check_served(summary.model)
     if checkpoint != "last" and presets.is_preset(model_dir):
         raise UserError(f"preset {model_dir.name} ships its final model only: drop --checkpoint {checkpoint}")
     model = saving.load_model(model_dir / CHECKPOINTS[checkpoint], "--model-dir")
-    text_classifier = summary["task"] == "classification" and summary["modality"] == "text"
+    text_classifier = summary.task == "classification" and summary.modality == "text"
     if text_classifier and model.inputs[0].dtype != "string":  # a causal LM keeps its tokenizer apart
         raise UserError(
             f"{model_dir}'s {CHECKPOINTS[checkpoint]} takes token ids, not texts: it predates checkpoints of the "
             "model with its preprocessor; use the run's model.keras (--checkpoint last), or train again"
         )
     return summary, model
-
 
 
 def check_served(model_name):
@@ -42,7 +46,6 @@ def check_served(model_name):
             f"{model_name} is pretrained to be fine-tuned, not served: fine-tune it "
             "(train.py --init-from) and export that run"
         )
-
 
 
 def _damaged(model_dir, error):
@@ -56,4 +59,7 @@ def open_for_export(model_dir, export_dir, name, checkpoint):
         raise UserError(f"--name {name!r} must match {NAME_PATTERN.pattern}, as model names do")
     outputs.check_writable(export_dir, "--export-dir")
     summary, model = load_run(presets.resolve(model_dir), checkpoint)
-    return {**summary, "checkpoint": checkpoint}, model, name or summary["model"]
+    return summary.with_other(checkpoint=checkpoint), model, name or summary.model
+
+
+

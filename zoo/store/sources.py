@@ -12,7 +12,7 @@ import keras
 import keras_hub
 
 from zoo.errors import UserError
-from zoo.store import saving
+from zoo.store import records, saving
 
 PRESET_CONFIG = "config.json"  # keras-hub's backbone config, in every preset folder
 
@@ -32,7 +32,7 @@ class Source:
     path: pathlib.Path
     layers: dict
     preprocessor: keras.layers.Layer | None
-    summary: dict | None = None
+    summary: records.RunSummary | None = None
 
 
 
@@ -65,10 +65,9 @@ def _run_summary(preset_folder):
 
 
 def _summary(folder):
-    """The summary.json in `folder`, or None."""
-    file = folder / "summary.json"
-    return json.loads(file.read_text()) if file.exists() else None
-
+    """The `RunSummary` in `folder`, or None."""
+    file = folder / records.SUMMARY
+    return records.RunSummary.read(file) if file.exists() else None
 
 
 def _preset_layers(path):

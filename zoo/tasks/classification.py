@@ -37,7 +37,7 @@ class Classification(Task):
         return TextModel(raw, inference_model(model)(datasets.preprocessor(raw)), name=model.name)
 
     def serving_archive(self, model, serving_input, summary):
-        return serving_archive(model, serving_input, summary["class_names"])
+        return serving_archive(model, serving_input, summary.class_names)
 
     def report(self, saved_model, datasets, model_dir):
         if datasets.raw_test is None:

@@ -11,7 +11,6 @@ keras 3.15 resolves "kl_divergence" to a function that `LogitsDistillation` then
 probabilities nor scales by T^2, and string losses are not scaled per replica.
 """
 
-import json
 
 import keras
 import numpy as np
@@ -21,7 +20,7 @@ from zoo.config import DEFAULT_DISTILLATION_WEIGHT, DEFAULT_TEMPERATURE
 from zoo.console import progress_verbosity
 from zoo.errors import UserError
 from zoo.search_space import Float
-from zoo.store import presets, saving
+from zoo.store import presets, records, saving
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 SMALLEST_PROBABILITY = float(np.finfo("float32").tiny)  # keeps log p finite, and its gradient
@@ -157,13 +156,13 @@ def teacher_path(path):
     path = presets.resolve(path)
     if (path / "saved_model.pb").exists():
         return path
-    if not (path / "model.keras").exists() or not (path / "summary.json").exists():
+    if not (path / "model.keras").exists() or not (path / records.SUMMARY).exists():
         raise UserError(
             f"--teacher {path}: not a finished run dir (model.keras and summary.json) nor an "
             "exported SavedModel version folder (saved_model.pb); pass one of those, e.g. "
             "runs/mnist_cnn, saved_models/mnist_cnn/1 or the preset mnist_cnn"
         )
-    task = json.loads((path / "summary.json").read_text()).get("task", "classification")
+    task = records.RunSummary.read(path / records.SUMMARY).task
     if task != "classification":
         raise UserError(f"--teacher {path} is a {task} run; a teacher must be a classifier")
     return path

@@ -29,7 +29,7 @@ from zoo.console import ProgressLog, progress_verbosity
 from zoo.data import own_data
 from zoo.errors import UserError, first_line
 from zoo.registry import get_model_spec
-from zoo.store import locks, outputs
+from zoo.store import locks, outputs, records
 from zoo.tasks import task_for
 from zoo.training import cluster, compat, transfer
 
@@ -44,7 +44,7 @@ KERAS_FIXED = compat.apply()
 
 
 def train(config, callbacks=()):
-    """Trains, evaluates and saves `config.model`; returns the summary written to summary.json.
+    """Trains, evaluates and saves `config.model`; returns its `RunSummary`, written as summary.json.
 
     Everything that can be checked before loading data is checked first. `callbacks` are extra
     Keras callbacks, run after the zoo's own.
@@ -77,7 +77,7 @@ def train(config, callbacks=()):
 
         with cluster.output_dir(model_dir, worker) as output_dir:  # the model dir, for the chief
             earlier_seconds = resumed_run["wall_time_seconds"] if resumed_run else 0.0
-            write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
+            records.write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": earlier_seconds})
             throughput = ThroughputMeter(batch_size)
             try:
                 history = trainer.fit(
@@ -93,9 +93,9 @@ def train(config, callbacks=()):
                                                                      output_dir)
             finally:
                 wall_time = earlier_seconds + time.perf_counter() - started
-                write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
+                records.write_json(output_dir / RUN_FILE, {"settings": settings, "wall_time_seconds": wall_time})
 
-            summary = {
+            summary = records.RunSummary.from_dict({
                 **run_record(spec, datasets, model, task),
                 "hyperparameters": hyperparameters(spec, settings, epochs, steps_per_epoch, replicas, model_args),
                 **run_facts(strategy, worker, config.mixed_precision, jit_compile),
@@ -109,8 +109,8 @@ def train(config, callbacks=()):
                 "test_metrics": test_metrics,
                 "train_examples_per_second": throughput.examples_per_second(),
                 "wall_time_seconds": wall_time,
-            }
-            write_json(output_dir / "summary.json", summary)
+            })
+            summary.write(output_dir / records.SUMMARY)
         # Only now is the run safe: until summary.json exists, a rerun resumes from this backup.
         shutil.rmtree(backup_dir, ignore_errors=True)
     tested = f"Test metrics: {_format(test_metrics)}" if test_metrics else "Test split not read"
@@ -275,7 +275,7 @@ def check_model_dir(model_dir, settings, backup_dir):
     """Checks that the run can write `model_dir`: never over a finished run, and resuming only
     the same run. Returns the interrupted run's record when this process has a backup in
     `backup_dir` to resume from, else None."""
-    if (model_dir / "summary.json").exists():
+    if (model_dir / records.SUMMARY).exists():
         raise UserError(
             f"{model_dir} holds a finished run (summary.json); pass a new --model-dir, "
             "or delete that one to train again"
@@ -565,17 +565,7 @@ def _policy(mixed_precision):
     return "float32" if mixed_precision == "off" else mixed_precision
 
 
-def write_json(path, value):
-    """Writes `value` as strict JSON (a NaN is an error, not an invalid file), atomically."""
-    staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(json.dumps(value, indent=2, default=_to_json, allow_nan=False))
-    staging.replace(path)
-
-
 def _format(metrics):
     return ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
 
 
-def _to_json(value):
-    """JSON for what `json` does not know: tuples are handled, NumPy scalars are not."""
-    return value.item() if hasattr(value, "item") else str(value)

@@ -41,18 +41,18 @@ def training_pieces(source, model_name):
     """The training runs behind `source`'s weights when it is a run, or preset, of the same model
     (continued training): each run's steps, batch size, sequence length and wall time, oldest
     first. A summary from before the zoo recorded them counts as one run."""
-    if source is None or source.summary is None or source.summary.get("model") != model_name:
+    if source is None or source.summary is None or source.summary.model != model_name:
         return []
     summary = source.summary
-    if "training_pieces" in summary:
-        return summary["training_pieces"]
-    recipe = summary["hyperparameters"]
+    if summary.training_pieces is not None:
+        return summary.training_pieces
+    recipe = summary.hyperparameters
     steps = recipe["epochs"] * recipe["steps_per_epoch"]
     return [{
         "steps": min(steps, recipe["max_steps"] or steps),
         "batch_size": recipe["batch_size"],
         "sequence_length": recipe["model_args"].get("sequence_length"),
-        "wall_time_seconds": summary["wall_time_seconds"],
+        "wall_time_seconds": summary.wall_time_seconds,
     }]
 
 
@@ -96,8 +96,8 @@ def check_preprocessor(source, unadapted, model_name):
 
 def _described(source):
     """What made `source`, in words: 'a bert_mlm (masked_lm) model', or 'it' if unknown."""
-    summary = source.summary or {}
-    return f"a {summary['model']} ({summary.get('task', 'classification')}) model" if "model" in summary else "it"
+    summary = source.summary
+    return f"a {summary.model} ({summary.task}) model" if summary else "it"
 
 
 FREEZE_BELOW_EXAMPLES = 5000  # labelled training examples under which copied word vectors are frozen
@@ -105,7 +105,7 @@ FREEZE_BELOW_EXAMPLES = 5000  # labelled training examples under which copied wo
 
 def is_word_vectors(source):
     """Whether `source` is a `word2vec` run or preset."""
-    return bool(source.summary) and source.summary.get("task") == "word2vec"
+    return source.summary is not None and source.summary.task == "word2vec"
 
 
 def _makes_token_ids(preprocessor):

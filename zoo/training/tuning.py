@@ -24,7 +24,7 @@ from zoo import evaluation, flags, report, search_space, training
 from zoo.config import TUNERS, default_tune_dir
 from zoo.errors import UserError
 from zoo.registry import get_model_spec, list_models
-from zoo.store import locks, outputs
+from zoo.store import locks, outputs, records
 from zoo.tasks import task_for
 
 SEARCH_FILE = "search.json"  # what the search was asked, so that only the same search resumes
@@ -140,11 +140,12 @@ class ZooTuner(keras_tuner.Tuner):
         """The trial's validation metric; a trial whose run finished before the search was
         killed is read back, not trained again."""
         run_dir = self.run_dir(trial.trial_id)
-        summary = read_json(run_dir / "summary.json") or train_trial(
+        finished = (run_dir / records.SUMMARY).exists()
+        summary = records.RunSummary.read(run_dir / records.SUMMARY) if finished else train_trial(
             trial_config(self.base_config, trial.hyperparameters.values, run_dir)
         )
         metric = self.oracle.objective.name
-        return {metric: summary["validation_metrics"][metric.removeprefix("val_")]}
+        return {metric: summary.validation_metrics[metric.removeprefix("val_")]}
 
     def spent_seconds(self):
         """The wall time of the trials run so far, interrupted ones included."""
@@ -196,13 +197,13 @@ def trial_rows(tuner, space):
     for trial_id in tuner.oracle.start_order:
         trial = tuner.oracle.trials[trial_id]
         run_dir = tuner.run_dir(trial_id)
-        summary, run = read_json(run_dir / "summary.json") or {}, read_json(run_dir / training.RUN_FILE) or {}
+        finished, run = (run_dir / records.SUMMARY).exists(), read_json(run_dir / training.RUN_FILE) or {}
         rows.append({
             "trial": trial_id,
             "status": trial.status,
             **{name: trial.hyperparameters.values.get(name) for name in space},
             tuner.oracle.objective.name: trial.score,
-            "epochs": summary.get("epochs_run"),
+            "epochs": records.RunSummary.read(run_dir / records.SUMMARY).epochs_run if finished else None,
             "wall_time_seconds": run.get("wall_time_seconds"),
             "model_dir": str(run_dir),
         })
@@ -265,7 +266,7 @@ def write_best(tuner, rows, tune_dir):
         "trials": {status: sum(row["status"] == status for row in rows) for status in {row["status"] for row in rows}},
         "search_wall_time_seconds": tuner.spent_seconds(),
     }
-    training.write_json(tune_dir / "best.json", best)
+    records.write_json(tune_dir / "best.json", best)
     print(f"Test accuracy {test_report['accuracy']:.4f} on {test_report['evaluated_on']}; best.json in {tune_dir}; "
           f"to train it again:\n  {command}")
     return best
@@ -296,7 +297,7 @@ def check_tune_dir(tune_dir, record):
     """Records the search in `tune_dir`, or checks that the one there is the same."""
     before = read_json(tune_dir / SEARCH_FILE)
     if before is None:
-        training.write_json(tune_dir / SEARCH_FILE, record)
+        records.write_json(tune_dir / SEARCH_FILE, record)
         return
     differences = training.setting_differences(before, record)
     if differences:
