@@ -43,9 +43,9 @@ TINY_MODEL_ARGS = {
 }
 
 
-def load_benchmark(name):
-    """benchmarks/NAME.py as a module (benchmarks/ is no package)."""
-    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO_ROOT / "benchmarks" / f"{name}.py")
+def load_benchmark(name, folder="benchmarks"):
+    """FOLDER/NAME.py as a module (benchmarks/ and release/ are no packages)."""
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", REPO_ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -180,7 +180,7 @@ def test_each_classifier_preset_scores_exactly_its_recorded_figure_on_the_fixed_
 
 
 def test_publishing_refuses_a_run_that_departs_from_its_recipe_in_any_setting(tmp_path):
-    recipe_command = load_benchmark("publish_presets").recipe_command
+    recipe_command = load_benchmark("publish_presets", "release").recipe_command
     spec, config = zoo.get_model_spec(SMALL), TrainConfig(model=SMALL)
     recipe = training.run_settings(spec, config, task_for(spec, config))
     summary = {"model": SMALL}
@@ -199,7 +199,7 @@ def test_publishing_refuses_a_run_that_departs_from_its_recipe_in_any_setting(tm
 @pytest.mark.slow
 def test_the_language_model_preset_scores_exactly_its_recorded_figure_on_the_fixed_real_slice(real_data_dir):
     recorded = presets.figures("gpt_text")["slice"]
-    measured = load_benchmark("publish_presets").slice_figures(zoo.from_preset("gpt_text"), str(real_data_dir))  # what recorded it
+    measured = load_benchmark("publish_presets", "release").slice_figures(zoo.from_preset("gpt_text"), str(real_data_dir))  # what recorded it
     assert measured["examples"] == recorded["examples"] == 200
     # Sums of float32 log-probabilities: equal to 1e-6, whatever the CPU's summation order.
     assert measured["bits_per_character"] == pytest.approx(recorded["bits_per_character"], abs=1e-6)

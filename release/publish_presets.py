@@ -1,8 +1,8 @@
 """Publish finished runs as the zoo's presets, each with its measured model card, and tabulate them.
 
-    python benchmarks/publish_presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
-    python benchmarks/publish_presets.py cards --conditions "two other trainings shared the cores"
-    python benchmarks/publish_presets.py table
+    python release/publish_presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
+    python release/publish_presets.py cards --conditions "two other trainings shared the cores"
+    python release/publish_presets.py table
 
 `publish` copies what users need of a run made by its model's registered recipe into
 `presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))  # run.machine
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
