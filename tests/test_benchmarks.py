@@ -4,6 +4,7 @@ well-formed results file; its figures are the benchmark's claims, not the tests'
 import json
 import re
 
+import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 from conftest import load_benchmark
@@ -142,3 +143,13 @@ def test_the_learning_curve_draws_disjoint_labels_and_judges_its_targets_on_thei
         benchmark.point(summary, 500)
     with pytest.raises(SystemExit, match="not tested on the test split"):
         benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 1000)
+
+def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regularization():
+    benchmark = load_benchmark("word_vector_ceiling")
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1] * 20)
+    separable = lambda texts, test_texts: (labels[:, None] + rng.normal(0, 0.1, (40, 2)),  # noqa: E731
+                                           labels[:, None] + rng.normal(0, 0.1, (40, 2)))
+    result = benchmark.best_logistic_regression(separable, [(None, labels)] * 2, (None, labels))
+    assert set(result["by_C"]) == set(benchmark.C_VALUES) and result["best_C"] in benchmark.C_VALUES
+    assert result["mean"] == 100.0 and all(len(draws) == 2 for draws in result["by_C"].values())
