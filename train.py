@@ -43,9 +43,7 @@ def print_models(pattern):
         (*list(row.values())[:-1], f"{row['parameters']:,}", trained_weights(row["name"]))
         for row in zoo.registry.catalog(pattern)
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    cli.print_table(rows)
 
 
 def trained_weights(name):

@@ -1,5 +1,5 @@
 """What every command line shares: TensorFlow started quietly, libraries' output held back
-where it would bury ours, and failures as one line. Imports no TensorFlow itself."""
+where it would bury ours, failures as one line, and tables. Imports no TensorFlow itself."""
 
 import contextlib
 import functools
@@ -85,3 +85,11 @@ def _restore(saved):
         os.dup2(duplicate, descriptor)
         os.close(duplicate)
     saved[:] = [None, None]
+
+
+def print_table(rows):
+    """Prints `rows` (lists of cells, the header first) in columns as wide as their widest cell."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -1,6 +1,7 @@
 """Where the command lines write: checked before any work, so that a bad output path is a
 one-line error up front and never something shipped overwritten."""
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -24,6 +25,35 @@ def check_writable(directory, flag):
     nearest = next(path for path in (directory.absolute(), *directory.absolute().parents) if path.exists())
     if not nearest.is_dir() or not os.access(nearest, os.W_OK | os.X_OK):
         raise UserError(f"cannot write {flag} {directory}: {nearest} is not a writable folder")
+
+
+@contextlib.contextmanager
+def held(folder, flag, lock_name, kind):
+    """Makes `folder` (checked by `check_writable` first) and holds its lock file `lock_name`
+    while the context lives: another process on it is a one-line error naming `flag` and `kind`
+    ("run", "search"). The folders this made and left empty, as a failed check does, are removed
+    again, the innermost first."""
+    check_writable(folder, flag)
+    nearest = next(path for path in (folder, *folder.parents) if path.exists())
+    with contextlib.ExitStack() as stack:
+        try:
+            folder.mkdir(parents=True)
+            made = [folder, *folder.parents][:[folder, *folder.parents].index(nearest)]
+            for made_folder in reversed(made):
+                stack.callback(_remove_if_empty, made_folder)
+        except FileExistsError:  # there before, or made this instant by another worker of a cluster
+            pass
+        try:
+            stack.enter_context(locks.exclusive(folder / lock_name))
+        except locks.Busy as busy:
+            raise UserError(f"{folder} is in use by another {kind} ({busy.holder}): wait for it to end, "
+                            f"or pass another {flag}") from None
+        yield
+
+
+def _remove_if_empty(folder):
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def remove_dead_stagings(model_base):

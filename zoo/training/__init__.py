@@ -9,7 +9,6 @@ A model dir holds everything a run writes: `run.json` (its settings and wall tim
 (raw inputs in, probabilities out; what export reads) and `summary.json`.
 """
 
-import contextlib
 import csv
 import functools
 import json
@@ -29,7 +28,7 @@ from zoo.console import ProgressLog, progress_verbosity
 from zoo.data import own_data
 from zoo.errors import UserError, first_line
 from zoo.registry import get_model_spec
-from zoo.store import locks, outputs, records
+from zoo.store import outputs, records
 from zoo.tasks import task_for
 from zoo.training import cluster, compat, transfer
 
@@ -56,7 +55,8 @@ def train(config, callbacks=()):
     settings = run_settings(spec, config, task)
     model_dir = pathlib.Path(config.model_dir or default_model_dir(spec.name))
     worker = cluster.this_worker()
-    with hold_model_dir(model_dir, worker):
+    # held while the run lives: another on the same dir is refused (each worker of a cluster holds its share)
+    with outputs.held(model_dir, "--model-dir", LOCK_FILE + worker.suffix, "run"):
         backup_dir = cluster.backup_dir(model_dir, worker)
         resumed_run = check_model_dir(model_dir, settings, backup_dir)
         batch_size, replicas = settings["batch_size"], strategy.num_replicas_in_sync
@@ -238,37 +238,6 @@ def run_settings(spec, config, task):
         raise UserError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}")
     spec.build(**config.model_args)
     return json.loads(json.dumps(settings))  # as run.json will hold them: tuples become lists
-
-
-@contextlib.contextmanager
-def hold_model_dir(model_dir, worker):
-    """Makes `model_dir` and holds it for this process's run: while the run lives, another on
-    the same dir is a one-line error (each worker of a cluster holds its own share). The dirs this
-    run made (the model dir, and its parents such as runs/) and left empty, as a failed check
-    does, are removed again."""
-    outputs.check_writable(model_dir, "--model-dir")
-    nearest = next(path for path in (model_dir, *model_dir.parents) if path.exists())
-    with contextlib.ExitStack() as stack:
-        try:
-            model_dir.mkdir(parents=True)
-            made = [model_dir, *model_dir.parents][:[model_dir, *model_dir.parents].index(nearest)]
-            for folder in reversed(made):  # the innermost is removed first
-                stack.callback(_remove_if_empty, folder)
-        except FileExistsError:  # there before, or made this instant by another worker of the cluster
-            pass
-        try:
-            stack.enter_context(locks.exclusive(model_dir / (LOCK_FILE + worker.suffix)))
-        except locks.Busy as busy:
-            raise UserError(
-                f"{model_dir} is in use by another run ({busy.holder}): wait for it to end, "
-                "or pass another --model-dir"
-            ) from None
-        yield
-
-
-def _remove_if_empty(folder):
-    with contextlib.suppress(OSError):
-        folder.rmdir()
 
 
 def check_model_dir(model_dir, settings, backup_dir):

@@ -11,7 +11,6 @@ metric, the train.py command that reproduces it, and its test metrics, evaluated
 search, on the whole test split.
 """
 
-import contextlib
 import csv
 import dataclasses
 import json
@@ -20,11 +19,11 @@ import pathlib
 
 import keras_tuner
 
-from zoo import evaluation, flags, report, search_space, training
+from zoo import cli, evaluation, flags, report, search_space, training
 from zoo.config import TUNERS, default_tune_dir
 from zoo.errors import UserError
 from zoo.registry import get_model_spec, list_models
-from zoo.store import locks, outputs, records
+from zoo.store import outputs, records
 from zoo.tasks import task_for
 
 SEARCH_FILE = "search.json"  # what the search was asked, so that only the same search resumes
@@ -41,7 +40,7 @@ def search(config):
     """Runs (or resumes) the search `config` asks for; returns best.json's contents."""
     spec, task, space = check_search(config)
     tune_dir = pathlib.Path(config.tune_dir or default_tune_dir(spec.name))
-    with hold_tune_dir(tune_dir):
+    with outputs.held(tune_dir, "--tune-dir", LOCK_FILE, "search"):
         check_tune_dir(tune_dir, search_record(config, space))
         tuner = ZooTuner(
             make_oracle(config, task.monitor, space, config.base.epochs or spec.epochs),
@@ -233,12 +232,8 @@ def write_results(rows, tune_dir, monitor):
 
 
 def print_table(rows):
-    if not rows:
-        return
-    cells = [list(rows[0])] + [[_cell(value) for value in row.values()] for row in rows]
-    widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
-    for row in cells:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if rows:
+        cli.print_table([list(rows[0])] + [[_cell(value) for value in row.values()] for row in rows])
 
 
 def write_best(tuner, rows, tune_dir):
@@ -278,19 +273,6 @@ def search_record(config, space):
     base.pop("cluster_timeout")
     return json.loads(json.dumps({"tuner": config.tuner, "space": {name: repr(dim) for name, dim in space.items()},
                                   "run": base}))
-
-
-@contextlib.contextmanager
-def hold_tune_dir(tune_dir):
-    """Makes `tune_dir` and holds it for this process: another search on it is a one-line error."""
-    outputs.check_writable(tune_dir, "--tune-dir")
-    tune_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with locks.exclusive(tune_dir / LOCK_FILE):
-            yield
-    except locks.Busy as busy:
-        raise UserError(f"{tune_dir} is in use by another search ({busy.holder}): wait for it to end, "
-                        "or pass another --tune-dir") from None
 
 
 def check_tune_dir(tune_dir, record):
