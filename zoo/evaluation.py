@@ -7,7 +7,6 @@ import re
 
 import tensorflow as tf
 
-from zoo import data
 from zoo.data import own_data
 from zoo.errors import UserError
 from zoo.registry import get_model_spec
@@ -96,15 +95,13 @@ def test_examples(summary, dataset=None, data_dir=None, csv_columns=None, test_s
     if test_split is not None and own_data.is_path(dataset or summary.dataset):
         raise UserError("--test-split picks a TFDS split; own data is evaluated on its own test split")
     run_splits = hyperparameters if dataset is None else {}  # another TFDS dataset: the recipe's splits
-    datasets = data.load(
-        dataset or summary.dataset, spec.modality, batch_size=1, data_dir=data_dir, seed=hyperparameters["seed"],
+    datasets = runs.reopen_data(
+        summary, data_dir, dataset=dataset or summary.dataset,
         train_split=run_splits.get("train_split") or spec.train_split, validation_split=spec.validation_split,
         test_split=test_split or run_splits.get("test_split") or spec.test_split,
         own=hyperparameters.get("own_data") if dataset is None or own_data.is_path(dataset) else None,
-        input_shape=input_shape,
     )
     return datasets.raw_test, datasets.class_names, f"the {datasets.test_split} split of {datasets.name}"
-
 
 
 def _same_path(dataset, trained_on):

@@ -27,7 +27,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import data
 from zoo.config import DEFAULT_EDGE_EXPORT_DIR, EXPORT_FORMATS, QUANTIZATIONS
 from zoo.errors import UserError, first_line
 from zoo.models import text_preprocessing
@@ -178,16 +177,12 @@ def litert_options(quantize, calibration=None):
 def calibration_examples(model, core, summary, data_dir):
     """`CALIBRATION_EXAMPLES` of the run's training split as `core` takes them, one batch of one
     each (a dict of arrays for BERT). Of a plain TFDS split only its first examples are read."""
-    spec_args = summary.hyperparameters
-    train_split = spec_args["train_split"]
+    train_split = summary.hyperparameters["train_split"]
     if not any(mark in train_split for mark in "[+"):
         train_split = f"{train_split}[:{2 * CALIBRATION_EXAMPLES}]"  # the last tenth is set apart for validation
     try:
-        datasets = data.load(
-            summary.dataset, summary.modality, batch_size=1, data_dir=data_dir, seed=spec_args["seed"],
-            train_split=train_split, test_split=None, own=spec_args.get("own_data"),
-            input_shape=spec_args["model_args"].get("input_shape"), apply_preprocessor=False,
-        )
+        datasets = runs.reopen_data(summary, data_dir, train_split=train_split, test_split=None,
+                                    apply_preprocessor=False)
     except UserError as error:
         raise UserError(f"--quantize int8 calibrates on the training split, which did not load ({error}): "
                         "pass --data-dir, or pick float16 or dynamic, which need no data") from None

@@ -2,6 +2,7 @@
 
 import pathlib
 
+from zoo import data
 from zoo.config import CHECKPOINTS
 from zoo.errors import UserError, first_line
 from zoo.registry import NAME_PATTERN, get_model_spec
@@ -18,6 +19,15 @@ def read_summary(model_dir):
         return records.RunSummary.read(model_dir / records.SUMMARY)
     except (ValueError, TypeError) as error:  # not JSON, or not a run's record
         raise _damaged(model_dir, error) from None
+
+
+def reopen_data(summary, data_dir, **options):
+    """The run's data as training read it (its dataset, seed, own-data settings and input shape),
+    one example per batch; `options` are `zoo.data.load`'s, over the run's (`dataset`, splits...)."""
+    used = summary.hyperparameters
+    run = {"batch_size": 1, "data_dir": data_dir, "seed": used["seed"], "own": used.get("own_data"),
+           "input_shape": used["model_args"].get("input_shape")}
+    return data.load(options.pop("dataset", summary.dataset), summary.modality, **{**run, **options})
 
 
 def load_run(model_dir, checkpoint="last"):
