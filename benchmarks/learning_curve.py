@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from run import RESULTS_DIR, machine, machine_slug, unused_stem, write_results  # noqa: E402
+from run import RESULTS_DIR, machine, machine_slug, rewrite_section, unused_stem, write_results  # noqa: E402
 
 from zoo import training
 from zoo.config import TrainConfig  # noqa: E402
@@ -220,6 +220,9 @@ def main(argv=None):
     stem = unused_stem(args.results_dir, f"{machine_slug(result['machine'])}-{result['date']}-learning-curve")
     plot(result, args.results_dir / f"{stem}.png")  # beside the .json and .md that write_results names alike
     write_results(args.results_dir, "learning-curve", result, markdown(result))
+    if args.results_dir == RESULTS_DIR:  # the zoo's own results: the benchmarks page shows them
+        rewrite_section("learning-curve", f"![accuracy against labelled reviews](benchmarks/results/{stem}.png)\n\n"
+                                          f"(`benchmarks/results/{stem}.json`)\n\n{markdown(result)}")
     return 0
 
 

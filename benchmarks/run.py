@@ -48,8 +48,7 @@ TARGETS = {"mnist": (0.99,), "imdb_reviews": (0.85, 0.90)}  # the first is the m
 SERVING_BATCH = 256
 LATENCY_CALLS = 20
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
-PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"  # the docs page it owns
-PAGE_MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
+PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"  # the docs page the benchmarks own
 QUICK_STEPS = 2
 PIPELINE_REPEATS = 3
 
@@ -353,6 +352,14 @@ def plot(runs, path_prefix):
     return paths
 
 
+def rewrite_section(name, text):
+    """Rewrites the section of the benchmarks page between `<!-- NAME:start -->` and `<!-- NAME:end -->`."""
+    page = PAGE.read_text()
+    start_marker, end_marker = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    start, end = page.index(start_marker) + len(start_marker), page.index(end_marker)
+    PAGE.write_text(page[:start] + "\n" + text + page[end:])
+
+
 def write_results(output_dir, name, result, table):
     """Writes `result` (with its `machine` and `date`) and its Markdown `table` as
     <machine>-<date>-<name>.json and .md in `output_dir`, never over earlier results; prints both."""
@@ -446,9 +453,7 @@ def main(argv=None):
         header = (f"Measured {results['date']} on {facts['cpu']}, {facts['cores']} cores"
                   f"{', ' + ', '.join(facts['gpus']) if facts['gpus'] else ', no GPU'}"
                   f" (`benchmarks/results/{stem}.json`).\n\n")
-        page = PAGE.read_text()
-        start, end = (page.index(marker) for marker in PAGE_MARKERS)
-        PAGE.write_text(page[: start + len(PAGE_MARKERS[0])] + "\n" + header + table + page[end:])
+        rewrite_section("benchmarks", header + table)
     return 0
 
 

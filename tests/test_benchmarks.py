@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from conftest import load_benchmark
+from conftest import REPO_ROOT, load_benchmark
 
 
 def test_quick_run_writes_results_table_and_plots(tmp_path):
@@ -153,3 +153,12 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     result = benchmark.best_logistic_regression(separable, [(None, labels)] * 2, (None, labels))
     assert set(result["by_C"]) == set(benchmark.C_VALUES) and result["best_C"] in benchmark.C_VALUES
     assert result["mean"] == 100.0 and all(len(draws) == 2 for draws in result["by_C"].values())
+
+
+def test_the_learning_curve_on_the_benchmarks_page_is_its_results_file_as_written():
+    """The page's figures come from a results file, word for word, as the benchmark rewrites them."""
+    page = (REPO_ROOT / "docs" / "benchmarks.md").read_text()
+    section = page.split("<!-- learning-curve:start -->\n")[1].split("<!-- learning-curve:end -->")[0]
+    stem = re.search(r"benchmarks/results/([\w.-]+)\.json", section).group(1)
+    assert f"![accuracy against labelled reviews](benchmarks/results/{stem}.png)" in section
+    assert section.endswith((REPO_ROOT / "benchmarks" / "results" / f"{stem}.md").read_text())
