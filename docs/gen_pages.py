@@ -52,3 +52,10 @@ for model_name in zoo.list_models():
 
 with mkdocs_gen_files.open("index.md", "w") as page:  # the README, its links made the site's
     page.write((REPO / "README.md").read_text().replace("](docs/", "]("))
+
+with mkdocs_gen_files.open("models.md", "w") as page:  # the README's table of models, and where each page is
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Models\n", 1)[1].split("\n## ", 1)[0]
+    page.write("# Models\n" + table + "\nEach model has a page: its builder, its registered recipe and its preset's card "
+               "(under Models in the navigation). `python train.py --list` prints the same list with each preset's "
+               "test figure.\n")
