@@ -6,7 +6,7 @@
     python -m zoo.generate --model-dir gpt_text --prompt "This movie"   # the shipped preset
 
 A model dir (or a preset, by name) generates with keras-hub's `generate()`; a SavedModel through its `generate*`
-signatures (see `graph_generate`), with TensorFlow alone. The same seed gives the same text.
+signatures (see `zoo.serving.generation.graph_generate`), with TensorFlow alone. The same seed gives the same text.
 `--max-length` counts tokens (characters for `gpt_text`), the prompt's and the start token included.
 """
 
