@@ -144,6 +144,7 @@ def test_the_learning_curve_draws_disjoint_labels_and_judges_its_targets_on_thei
     with pytest.raises(SystemExit, match="not tested on the test split"):
         benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 1000)
 
+
 def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regularization():
     benchmark = load_benchmark("word_vector_ceiling")
     rng = np.random.default_rng(0)

@@ -159,7 +159,6 @@ def test_mean_pooling_ignores_padding_the_same_text_padded_differently_gives_the
     np.testing.assert_allclose(long(padded(32)), expected, rtol=1e-6)
 
 
-
 @pytest.fixture(scope="module")
 def vectors_run(tmp_path_factory):
     """A finished tiny word2vec run on mock data."""

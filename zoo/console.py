@@ -52,4 +52,3 @@ class ProgressLog(keras.callbacks.Callback):
         if self.steps:
             parts.append(f"{(self.steps - done) / rate:.0f} s left in the epoch")
         print(", ".join(parts), flush=True)
-

@@ -17,7 +17,6 @@ from zoo.store import outputs, presets, records, runs
 SUMMARY_ASSET = records.SUMMARY  # the run's summary, in an export's assets.extra/
 
 
-
 def load_classifier(path, checkpoint="last"):
     """(predict, summary) of a finished run dir, its `model.keras` or `checkpoints/best.keras`
     read by Keras, or of an exported model (a version folder, else the highest version), read by
@@ -38,13 +37,11 @@ def load_classifier(path, checkpoint="last"):
     return predict, summary
 
 
-
 def is_export(path):
     """Whether `path` is an exported model's version folder, or the folder of its versions."""
     if (path / "saved_model.pb").exists():
         return True
     return path.is_dir() and not (path / records.SUMMARY).exists() and any(child.name.isdigit() for child in path.iterdir())
-
 
 
 def _saved_model_classifier(version_dir):
@@ -62,7 +59,6 @@ def _saved_model_classifier(version_dir):
     return predict, records.RunSummary.read(summary_file)
 
 
-
 def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_dir=None, csv_columns=None,
              test_split=None):
     """Evaluates a run dir, a preset or an export (see `load_classifier`) on `test_examples`, whose
@@ -78,7 +74,6 @@ def evaluate(model_dir, checkpoint="last", dataset=None, data_dir=None, output_d
             f"{', '.join(summary.class_names)}: evaluate it on data of its own classes"
         )
     return write_report(predict, examples, summary.class_names, output_dir, evaluated_on)
-
 
 
 def test_examples(summary, dataset=None, data_dir=None, csv_columns=None, test_split=None):
@@ -108,7 +103,6 @@ def _same_path(dataset, trained_on):
     return own_data.is_path(trained_on) and pathlib.Path(dataset).resolve() == pathlib.Path(trained_on).resolve()
 
 
-
 def default_output_dir(model_dir, checkpoint, dataset, test_split=None):
     """The run dir itself when evaluated as trained; else a folder of its own, named after what
     differs, beside the run's files, or under `evaluations/` for an export or a preset (whose
@@ -121,7 +115,6 @@ def default_output_dir(model_dir, checkpoint, dataset, test_split=None):
         return model_dir / "-".join(["evaluation", *parts]) if parts else model_dir
     version = latest_version(model_dir)
     return pathlib.Path("evaluations") / "-".join([version.parent.name, version.name, *parts])
-
 
 
 def dataset_label(dataset):

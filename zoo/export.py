@@ -38,6 +38,7 @@ def parse_args(argv=None):
                         help="show what TensorFlow and the converters print (held back by default)")
     return parser.parse_args(argv)
 
+
 @cli.command("zoo.export")
 def main(argv=None):
     args = parse_args(argv)  # first: --help and flag errors answer before TensorFlow loads

@@ -17,7 +17,6 @@ BATCH_SIZE = 256
 MISTAKES = 16  # the most confident mistakes written out
 
 
-
 def classification_report(labels, probabilities, class_names):
     """Accuracy, per-class precision, recall, F1 and support, their unweighted (macro) means,
     and the confusion matrix (rows: true class, columns: predicted). A class never predicted
@@ -43,7 +42,6 @@ def classification_report(labels, probabilities, class_names):
     }
 
 
-
 def predictions(predict, examples, evaluated_on):
     """(inputs, labels, probabilities) of every one of `examples`, unbatched (input, label) pairs;
     the progress line says they are `evaluated_on`."""
@@ -53,7 +51,6 @@ def predictions(predict, examples, evaluated_on):
         labels.append(batch_labels.numpy())
         probabilities.append(np.asarray(predict(batch_inputs)))
     return np.concatenate(inputs), np.concatenate(labels), np.concatenate(probabilities)
-
 
 
 def write_report(predict, examples, class_names, output_dir, evaluated_on):
@@ -74,7 +71,6 @@ def write_report(predict, examples, class_names, output_dir, evaluated_on):
     return report
 
 
-
 def format_table(report):
     """The per-class table, its macro average and the accuracy, as lines of text."""
     names = [*report["per_class"], "macro average"]
@@ -89,11 +85,9 @@ def format_table(report):
     return "\n".join(lines)
 
 
-
 def confusion_figure_inches(classes):
     """The confusion matrix figure's side in inches: a margin for the labels, a cell per class."""
     return MARGIN_INCHES + CELL_INCHES * classes
-
 
 
 def plot_confusion_matrix(confusion, class_names, path):
@@ -115,7 +109,6 @@ def plot_confusion_matrix(confusion, class_names, path):
     pyplot.close(figure)
 
 
-
 def headless_pyplot():
     """matplotlib's pyplot drawing to files, with no display needed."""
     import matplotlib
@@ -126,13 +119,11 @@ def headless_pyplot():
     return pyplot
 
 
-
 def most_confident_mistakes(labels, probabilities, count=MISTAKES):
     """Indices of the wrongly classified examples, most confident first, at most `count`."""
     predicted = np.argmax(probabilities, axis=-1)
     wrong = np.flatnonzero(predicted != labels)
     return wrong[np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")][:count]
-
 
 
 def write_mistakes(inputs, labels, probabilities, class_names, output_dir):
@@ -149,7 +140,6 @@ def write_mistakes(inputs, labels, probabilities, class_names, output_dir):
                 file.write(json.dumps({**row, "text": text}, ensure_ascii=False) + "\n")
     else:
         plot_mistakes(inputs, rows, output_dir / "mistakes.png")
-
 
 
 def plot_mistakes(images, rows, path):
@@ -169,7 +159,6 @@ def plot_mistakes(images, rows, path):
     figure.tight_layout()
     figure.savefig(path, dpi=DPI)
     pyplot.close(figure)
-
 
 
 def keras_predict(model):

@@ -100,11 +100,12 @@ def load(
             f"global batch size {batch_size} is larger than the {examples['train']:,} training "
             f"examples of {name!r}: pick a smaller --batch-size"
         )
-    texts = raw["train"].map(lambda text, label: text)
-    if preprocessor is not None and adapt:
-        preprocessor = adapted(preprocessor, texts)
-    elif preprocessor is not None:
-        check_coverage(preprocessor, texts)
+    if preprocessor is not None:
+        texts = raw["train"].map(lambda text, label: text)
+        if adapt:
+            preprocessor = adapted(preprocessor, texts)
+        else:
+            check_coverage(preprocessor, texts)
     batches = functools.partial(_batches, batch_size=batch_size, shuffle_buffer=shuffle_buffer, seed=seed,
                                 preprocessor=preprocessor if apply_preprocessor else None)
     return Datasets(

@@ -9,7 +9,6 @@ from zoo.search_space import Choice, Float
 POSITIONS = 256  # every encoder's position table: texts packed shorter (pretraining at 128) still fit `bert_text`
 
 
-
 def bert_backbone(vocabulary_size, sequence_length, num_layers, num_heads, hidden_dim, intermediate_dim, dropout):
     """A keras-hub `BertBackbone`, its inputs those `text_preprocessing.BertInputs` makes, with
     position embeddings for at least `POSITIONS` tokens whatever length its texts are packed to."""

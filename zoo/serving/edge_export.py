@@ -57,6 +57,7 @@ def check_format(format, quantize, summary):
         raise UserError(f"{summary.model} is a {summary.task} model: its generation loop runs in TensorFlow; "
                         f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")
 
+
 def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpoint="last", format="litert",
                quantize="none", data_dir=None):
     """Exports the finished classifier run in `model_dir`, or the preset of that name, as LiteRT
@@ -64,7 +65,6 @@ def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpo
     summary, model, name = runs.open_for_export(model_dir, export_dir, name, checkpoint)
     check_format(format, quantize, summary)
     return export(model, summary, export_dir, name, format, quantize, data_dir)
-
 
 
 def export(model, summary, export_dir, name, format, quantize="none", data_dir=None):
@@ -88,8 +88,8 @@ def export(model, summary, export_dir, name, format, quantize="none", data_dir=N
                     write_onnx(core, staging / MODEL_FILES[format], summary.model)
                 write_preprocessing(staging, preprocessing, summary, core)
                 agreement = check_agreement(model, staging, summary, data_dir, target.name)
-                if agreement is not None:
-                    summary.with_other(agreement=agreement).write(staging / records.SUMMARY)
+                checked = summary if agreement is None else summary.with_other(agreement=agreement)
+                checked.write(staging / records.SUMMARY)  # the run's summary, with the agreement found
                 staging.rename(target)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -252,14 +252,13 @@ def write_onnx(core, path, model_name):
 
 def write_preprocessing(folder, preprocessor, summary, core):
     """preprocessing.json (class names, the model's inputs, a text model's vocabulary and
-    settings), tokenizer.py for a text model, and the run's summary.json."""
+    settings) and tokenizer.py for a text model."""
     inputs = [{"name": input.name, "dtype": str(input.dtype), "shape": list(input.shape)} for input in tf.nest.flatten(core.input)]
     settings = {"class_names": summary.class_names, "inputs": inputs}
     if preprocessor is not None:
         settings.update(tokenizer_settings(preprocessor))
         shutil.copy(edge_tokenizer.__file__, folder / "tokenizer.py")
     (folder / "preprocessing.json").write_text(json.dumps(settings, ensure_ascii=False))
-    summary.write(folder / records.SUMMARY)
 
 
 def tokenizer_settings(preprocessor):

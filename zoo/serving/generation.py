@@ -17,7 +17,6 @@ DEFAULT_TOP_P = 0.9  # keras-hub's default, 0.1, keeps so few tokens that it is 
 SIGNATURES = {"greedy": "generate_greedy", "top_k": "generate_top_k", "top_p": "generate"}
 
 
-
 def make_sampler(name, temperature=1.0, seed=None, top_k=DEFAULT_TOP_K, top_p=DEFAULT_TOP_P):
     """The keras-hub sampler `name` is, its arguments checked with one-line errors."""
     import keras_hub
@@ -37,7 +36,6 @@ def make_sampler(name, temperature=1.0, seed=None, top_k=DEFAULT_TOP_K, top_p=DE
     return keras_hub.samplers.TopPSampler(p=top_p, seed=seed, temperature=temperature)
 
 
-
 def tokens_after_start(tokenizer, texts):
     """`texts` as ragged token ids, the start token first, on TensorFlow ops only."""
     import tensorflow as tf
@@ -45,7 +43,6 @@ def tokens_after_start(tokenizer, texts):
     token_ids = tokenizer.tokenize(texts)
     start = tf.fill([token_ids.nrows(), 1], tf.constant(tokenizer.start_token_id, token_ids.dtype))
     return tf.concat([start, token_ids], axis=1)
-
 
 
 def packed(token_ids, length, pad_token_id=0):
@@ -57,7 +54,6 @@ def packed(token_ids, length, pad_token_id=0):
         "token_ids": token_ids.to_tensor(pad_token_id, shape=shape),
         "padding_mask": tf.sequence_mask(token_ids.row_lengths(), length),
     }
-
 
 
 def prompt_inputs(model, prompts, max_length):
@@ -76,7 +72,6 @@ def prompt_inputs(model, prompts, max_length):
     ]
     with tf.control_dependencies(checks):
         return packed(token_ids, max_length, model.preprocessor.tokenizer.pad_token_id)
-
 
 
 def graph_generate(model, sampler, prompts, max_length, seed=None):
@@ -98,12 +93,10 @@ def graph_generate(model, sampler, prompts, max_length, seed=None):
     return tokenizer.detokenize(tf.ragged.boolean_mask(generated, keep))
 
 
-
 def generate(path, prompts, max_length=64, sampler="top_p", temperature=1.0, seed=None,
              top_k=DEFAULT_TOP_K, top_p=DEFAULT_TOP_P):
     """The texts generated after `prompts` by the run in `path`, a model dir or a SavedModel."""
     return load(path)(prompts, max_length, sampler, temperature, seed, top_k, top_p)
-
 
 
 def load(path):
@@ -123,7 +116,6 @@ def load(path):
         return write(prompts, max_length, sampler, temperature, seed, top_k, top_p)
 
     return generate_with_loaded
-
 
 
 def _python_writer(model_dir):
@@ -158,7 +150,6 @@ def _python_writer(model_dir):
         return model.generate(prompts, max_length=max_length)
 
     return write
-
 
 
 def _saved_model_writer(path):

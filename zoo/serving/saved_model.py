@@ -31,7 +31,6 @@ WARMUP_TEXTS = ["A wonderful film, moving and funny.", "Dull, slow and far too l
 WARMUP_BATCH_SIZES = (1, 4)
 
 
-
 def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last"):
     """Exports the finished run in `model_dir`, or the preset of that name (its final model, or with
     `checkpoint="best"` its best-validation checkpoint), as the next version of `name` (default:
@@ -60,7 +59,6 @@ def export(model_dir, export_dir=DEFAULT_EXPORT_DIR, name=None, checkpoint="last
     return version_dir
 
 
-
 def publish(staging, model_base):
     """Renames the complete `staging` folder to the next free integer version under `model_base`
     and returns it. The rename is atomic; when another export takes that version first, the
@@ -74,7 +72,6 @@ def publish(staging, model_base):
         except OSError as error:
             if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-
 
 
 def warmup_requests(name, serving_input, input_shape):
@@ -101,7 +98,6 @@ def warmup_requests(name, serving_input, input_shape):
     return requests
 
 
-
 def write_warmup_requests(saved_model_dir, name, serving_input, input_shape):
     """Writes `assets.extra/tf_serving_warmup_requests`, the file TF Serving replays on load."""
     assets_extra = pathlib.Path(saved_model_dir) / "assets.extra"
@@ -110,7 +106,6 @@ def write_warmup_requests(saved_model_dir, name, serving_input, input_shape):
         for request in warmup_requests(name, serving_input, input_shape):
             log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
             writer.write(log.SerializeToString())
-
 
 
 def write_models_config(export_dir, base_path=SERVING_BASE_PATH):

@@ -22,7 +22,6 @@ def latest_version(path):
     return max(versions, key=lambda child: int(child.name))
 
 
-
 def load_saved_model(path):
     """The SavedModel in `path` (see `latest_version`), loaded with TensorFlow alone, as Serving
     loads it; one that does not load (a missing `variables/`, a damaged file) is a `UserError`."""
@@ -31,7 +30,6 @@ def load_saved_model(path):
         return tf.saved_model.load(str(version))
     except (OSError, ValueError, tf.errors.OpError) as error:
         raise UserError(f"{version} holds a damaged SavedModel ({first_line(error)}): export it again") from None
-
 
 
 def utf8_texts(texts, what="text"):
@@ -44,7 +42,6 @@ def utf8_texts(texts, what="text"):
         except UnicodeError:
             raise UserError(f"{what} {number} is not valid UTF-8 text: give it as UTF-8") from None
     return encoded
-
 
 
 def signatures_of(model):
@@ -65,7 +62,6 @@ def signatures_of(model):
     serving_input = get_model_spec(summary.model).serving_input
     functions = classification.serving_functions(keras_model, serving_input, summary.class_names)
     return {name: tf.function(function, input_signature=[spec]) for name, (function, spec) in functions.items()}
-
 
 
 def predict(saved_model, inputs):
@@ -90,10 +86,8 @@ def predict(saved_model, inputs):
     return results
 
 
-
 def _language_model(model):
     return UserError(f"{model} is a language model: generate with python -m zoo.generate --model-dir {model}")
-
 
 
 def _results(outputs):

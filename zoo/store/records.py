@@ -57,13 +57,11 @@ class RunSummary:
         return dataclasses.replace(self, other={**self.other, **facts})
 
 
-
 def write_json(path, value):
     """Writes `value` as strict JSON (a NaN is an error, not an invalid file), atomically."""
     staging = path.with_name(f".{path.name}.partial")
     staging.write_text(json.dumps(value, indent=2, default=_to_json, allow_nan=False))
     staging.replace(path)
-
 
 
 def _to_json(value):

@@ -70,6 +70,3 @@ def open_for_export(model_dir, export_dir, name, checkpoint):
     outputs.check_writable(export_dir, "--export-dir")
     summary, model = load_run(presets.resolve(model_dir), checkpoint)
     return summary.with_other(checkpoint=checkpoint), model, name or summary.model
-
-
-

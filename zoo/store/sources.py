@@ -23,7 +23,6 @@ PRESET_PREPROCESSOR = "text_preprocessor.json"  # ours: the adapted text preproc
 RUN_PRESET = "preset"  # where a pretraining run saves its encoder, in its model dir
 
 
-
 @dataclasses.dataclass
 class Source:
     """What a run starts from: weighted layers by key, the adapted text preprocessor, and the
@@ -33,7 +32,6 @@ class Source:
     layers: dict
     preprocessor: keras.layers.Layer | None
     summary: records.RunSummary | None = None
-
 
 
 def read(path):
@@ -57,11 +55,9 @@ def read(path):
     )
 
 
-
 def _run_summary(preset_folder):
     """The summary.json of the run whose encoder `preset_folder` is (`RUN_PRESET`), or None."""
     return _summary(preset_folder.parent) if preset_folder.name == RUN_PRESET else None
-
 
 
 def _summary(folder):
@@ -79,7 +75,6 @@ def _preset_layers(path):
     return [keras_hub.models.Backbone.from_preset(str(path))]
 
 
-
 def save_preset(model, preprocessor, directory):
     """A keras-hub preset folder of `model`, a backbone or a task with its head
     (`Backbone.from_preset` loads the backbone of either), plus the preprocessor that makes its
@@ -92,7 +87,6 @@ def save_preset(model, preprocessor, directory):
     (pathlib.Path(directory) / PRESET_PREPROCESSOR).write_text(json.dumps(config, indent=1))
 
 
-
 def _network_and_preprocessor(model):
     """A saved run's weighted layers by key, and its text preprocessor if it takes raw text."""
     preprocessor = next((layer for layer in model.layers if hasattr(layer, "get_vocabulary")), None)
@@ -100,7 +94,6 @@ def _network_and_preprocessor(model):
         return keyed_layers(model.layers), None
     network = next(layer for layer in model.layers if isinstance(layer, keras.Model))
     return keyed_layers(network.layers), preprocessor
-
 
 
 def keyed_layers(layers):
@@ -117,7 +110,6 @@ def keyed_layers(layers):
         else:
             keyed[layer.name] = layer
     return keyed
-
 
 
 def _snake_case(class_name):

@@ -536,5 +536,3 @@ def _policy(mixed_precision):
 
 def _format(metrics):
     return ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
-
-

@@ -183,4 +183,3 @@ def output_dir(model_dir, worker):
         yield pathlib.Path(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
