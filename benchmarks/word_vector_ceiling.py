@@ -9,7 +9,10 @@ best of C in 1, 10, 100 reported per feature) over: tf-idf 1-2-grams; multi-hot 
 (`ngram_text`'s features); the mean of the shipped `word2vec` preset's vectors (its 20,000-word
 vocabulary, 512 tokens); and the mean of gensim skip-gram vectors (128-d, window 5, 5 epochs,
 min_count 5) trained on the unlabelled and training reviews, as the issue's feasibility check.
-Needs gensim and scikit-learn (`pip install gensim scikit-learn`).
+Two more ask what would lift it: the mean weighted by how rare a word is (SIF, Arora et al. 2017,
+a/(a + p(word)) with p from the vocabulary's frequency rank), and tf-idf 1-2-grams beside the
+plain mean (a review's words and its meaning together). `--without-gensim` skips the gensim
+row (34 min here). Needs gensim and scikit-learn (`pip install gensim scikit-learn`).
 """
 
 import argparse
@@ -17,13 +20,17 @@ import json
 import pathlib
 import platform
 import re
+import sys
 import time
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from run import RESULTS_DIR, unused_stem  # noqa: E402
+
 DRAWS = [f"train[{draw * 1000}:{(draw + 1) * 1000}]" for draw in range(3)]
 C_VALUES = (1, 10, 100)
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def load(split, data_dir):
@@ -60,9 +67,26 @@ def mean_vectors(embed):
     return lambda train_texts, test_texts: (embed(train_texts), embed(test_texts))
 
 
-def preset_embedder():
+def beside(*features):
+    """The columns of each of `features` side by side (sparse)."""
+    from scipy import sparse
+
+    def joined(train_texts, test_texts):
+        parts = [make(train_texts, test_texts) for make in features]
+        return tuple(sparse.hstack([sparse.csr_matrix(part[i]) for part in parts]).tocsr() for i in (0, 1))
+    return joined
+
+
+def sif_weights(vocabulary_size, a=1e-2):
+    """SIF's a/(a + p(word)), p from Zipf's law over the frequency-sorted vocabulary (ids 0 and 1,
+    padding and unknown, are left out of the mean anyway)."""
+    rank = np.maximum(np.arange(vocabulary_size) - 1, 1)
+    return a / (a + 1 / (rank * (np.log(vocabulary_size) + np.euler_gamma)))
+
+
+def preset_embedder(weighted=False):
     """The mean of the word2vec preset's vectors over a text's in-vocabulary tokens, as its own
-    preprocessing reads the text."""
+    preprocessing reads the text; `weighted`, each vector weighted by `sif_weights` first."""
     import tensorflow as tf
 
     import zoo
@@ -70,6 +94,7 @@ def preset_embedder():
 
     model = zoo.from_preset("word2vec")
     _, vectors = vocabulary_and_vectors(model)
+    weights = sif_weights(len(vectors)) if weighted else np.ones(len(vectors))
     preprocessor = next(layer for layer in model.layers if hasattr(layer, "get_vocabulary"))
 
     def embed(texts):
@@ -77,7 +102,8 @@ def preset_embedder():
         for start in range(0, len(texts), 500):
             ids = preprocessor(tf.constant(texts[start:start + 500])).numpy()
             known = ids > 1  # 0 pads, 1 is out of vocabulary
-            rows.append((vectors[ids] * known[..., None]).sum(1) / np.maximum(known.sum(1, keepdims=True), 1))
+            rows.append((vectors[ids] * (known * weights[ids])[..., None]).sum(1)
+                        / np.maximum(known.sum(1, keepdims=True), 1))
         return np.concatenate(rows)
     return embed
 
@@ -108,22 +134,28 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--without-gensim", action="store_true", help="skip the gensim vectors (34 min)")
     args = parser.parse_args()
     test = load("test", args.data_dir)
     draws = [load(split, args.data_dir) for split in DRAWS]
+    tf_idf = vectorizer_features(lambda: TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True))
+    preset_mean = mean_vectors(preset_embedder())
     rows = {
-        "tf-idf 1-2-grams": vectorizer_features(lambda: TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        "tf-idf 1-2-grams": tf_idf,
         "multi-hot 1-2-grams": vectorizer_features(lambda: CountVectorizer(ngram_range=(1, 2), binary=True)),
-        "mean of the word2vec preset's vectors": mean_vectors(preset_embedder()),
+        "mean of the word2vec preset's vectors": preset_mean,
+        "SIF-weighted mean of the word2vec preset's vectors": mean_vectors(preset_embedder(weighted=True)),
+        "tf-idf 1-2-grams beside the mean of the word2vec preset's vectors": beside(tf_idf, preset_mean),
     }
-    gensim_embed, gensim_words = gensim_embedder(args.data_dir)
-    rows[f"mean of gensim's vectors ({gensim_words} words)"] = mean_vectors(gensim_embed)
+    if not args.without_gensim:
+        gensim_embed, gensim_words = gensim_embedder(args.data_dir)
+        rows[f"mean of gensim's vectors ({gensim_words} words)"] = mean_vectors(gensim_embed)
     results = {"draws": DRAWS, "test": "test (25,000 reviews)", "machine": f"{platform.machine()}, 2 cores, no GPU",
                "rows": {}}
     for name, features in rows.items():
         results["rows"][name] = best_logistic_regression(features, draws, test)
         print(name, results["rows"][name], flush=True)
-    out = RESULTS / f"cpu2-{time.strftime('%Y-%m-%d')}-word-vector-ceiling.json"
+    out = RESULTS_DIR / f"{unused_stem(RESULTS_DIR, 'cpu2-' + time.strftime('%Y-%m-%d') + '-word-vector-ceiling')}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -155,6 +155,13 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     assert set(result["by_C"]) == set(benchmark.C_VALUES) and result["best_C"] in benchmark.C_VALUES
     assert result["mean"] == 100.0 and all(len(draws) == 2 for draws in result["by_C"].values())
 
+    weights = benchmark.sif_weights(20000)
+    assert np.all(np.diff(weights[2:]) > 0) and 0 < weights[2] < 0.5 < weights[-1] < 1  # the rarer, the heavier
+    joined = benchmark.beside(lambda train, test: (np.ones((3, 2)), np.ones((1, 2))),
+                              lambda train, test: (np.zeros((3, 5)), np.zeros((1, 5))))(None, None)
+    assert [part.shape for part in joined] == [(3, 7), (1, 7)] and joined[0].sum() == 6
+
+
 
 def test_the_learning_curve_on_the_benchmarks_page_is_its_results_file_as_written():
     """The page's figures come from a results file, word for word, as the benchmark rewrites them."""
