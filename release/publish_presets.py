@@ -1,10 +1,12 @@
 """Publish finished runs as the zoo's presets, each with its measured model card, and tabulate them.
 
-    python release/publish_presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets
+    python release/publish_presets.py publish runs/presets/mnist_cnn [...] --data-dir ../shared/tensorflow_datasets \
+        [--conditions "the test suite shared the cores"]
     python release/publish_presets.py cards --conditions "two other trainings shared the cores"
     python release/publish_presets.py table
 
-`publish` copies what users need of a run made by its model's registered recipe into
+`publish` copies what users need of a run made by its model's registered recipe (or that recipe
+fine-tuning a shipped pretrained preset, `--init-from word2vec` or `bert_mlm`) into
 `presets/NAME`, evaluates the preset as users will (`python -m zoo.evaluate --model-dir NAME`,
 whole test split: it must give the run's own figure) and on the fixed slice the tests check,
 times loading and batch-1 inference, and writes the card `README.md` and `preset.json` (the model,
@@ -71,23 +73,34 @@ TABLE_MARKERS = ("<!-- presets:start -->", "<!-- presets:end -->")
 
 
 def recipe_command(run_dir, summary):
-    """The train.py command that made the run: its model's registered recipe, nothing changed.
-    Every setting the run recorded (`run.json`: epochs, steps, splits, data, model arguments,
-    initialization, precision...) is compared with what that command records, and a teacher too."""
+    """The train.py command that made the run: its model's registered recipe, nothing changed but,
+    at most, `--init-from` a shipped pretrained preset (word vectors or a masked LM: the zoo's
+    pretrain-then-fine-tune flow). Every setting the run recorded (`run.json`: epochs, steps,
+    splits, data, model arguments, initialization, precision...) is compared with what that
+    command records, and a teacher too."""
     spec = zoo.get_model_spec(summary["model"])
     used = json.loads((run_dir / training.RUN_FILE).read_text())["settings"]
-    config = TrainConfig(model=spec.name)
+    source = used.get("init_from") if used.get("init_from") in pretrained_presets() else None
+    config = TrainConfig(model=spec.name, init_from=source)
     recipe = training.run_settings(spec, config, task_for(spec, config))
     changed = [f"{key}={used.get(key)!r} (the recipe's {value!r})" for key, value in recipe.items() if used.get(key) != value]
     changed += [f"taught by {summary['distillation']['teacher']}"] if summary.get("distillation") else []
     if changed:
         raise SystemExit(f"{spec.name}'s run departs from its registered recipe: {'; '.join(changed)}. "
-                         f"A preset is made by `python train.py --model {spec.name}` alone.")
-    return f"python train.py --model {spec.name} --data-dir ../shared/tensorflow_datasets"
+                         f"A preset is made by `python train.py --model {spec.name}` alone, or with "
+                         "`--init-from` a pretrained preset.")
+    return " ".join(["python train.py --model", spec.name, *(["--init-from", source] if source else []),
+                     "--data-dir ../shared/tensorflow_datasets"])
 
 
-def publish(run_dir, data_dir, name=None):
-    """Publishes the finished run in `run_dir` as preset `name` (default: its model's name)."""
+def pretrained_presets():
+    """The shipped presets that are pretraining, not a task: what a preset may be fine-tuned from."""
+    return [name for name in zoo.list_presets() if zoo.get_model_spec(name).task in ("masked_lm", "word2vec")]
+
+
+def publish(run_dir, data_dir, name=None, conditions=None):
+    """Publishes the finished run in `run_dir` as preset `name` (default: its model's name);
+    `conditions` says what else the machine ran while it trained."""
     run_dir = pathlib.Path(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     name = name or summary["model"]
@@ -105,7 +118,8 @@ def publish(run_dir, data_dir, name=None):
             shutil.copy2(run_dir / filename, target / filename)
     figures = {"name": name, "model": summary["model"], "command": command, "files": shipped_files(target),
                "machine": machine(), "date": datetime.date.today().isoformat(),
-               "wall_time_seconds": summary["wall_time_seconds"], "parameters": summary["parameters"]}
+               "wall_time_seconds": summary["wall_time_seconds"], "parameters": summary["parameters"],
+               **({"conditions": conditions} if conditions else {})}
     write_preset_json(target, figures)  # measured below as users load it: checked
     figures.update(measure(name, target, summary, data_dir))
     figures["size_bytes"] = sum(path.stat().st_size for path in target.iterdir() if path.name != presets.CARD_FIGURES)
@@ -232,7 +246,8 @@ def card(figures, summary):
     lines = [
         f"# `{name}`, trained", "",
         " ".join(inspect.getdoc(spec.builder).split("\n\n")[0].split()), "",
-        f"The zoo's `{name}` ({figures['parameters']:,} parameters) trained by its registered recipe on "
+        f"The zoo's `{name}` ({figures['parameters']:,} parameters) trained by its registered recipe"
+        + (f", fine-tuned from the `{used['init_from']}` preset," if used.get("init_from") else "") + " on "
         f"`{summary['dataset']}`, raw inputs in ({'uint8 pixels' if spec.modality == 'image' else 'UTF-8 text'}).", "",
         "```python", "import zoo", f"model = zoo.from_preset({name!r})  # checked against the SHA-256s below", "```", "",
         "```bash",
@@ -463,11 +478,11 @@ def main():
     parser.add_argument("command", choices=("publish", "cards", "table"))
     parser.add_argument("run_dirs", nargs="*", help="finished runs to publish")
     parser.add_argument("--data-dir", default="../shared/tensorflow_datasets")
-    parser.add_argument("--conditions", help="cards: what else ran on the machine while the runs trained")
+    parser.add_argument("--conditions", help="publish, cards: what else ran on the machine while the runs trained")
     parser.add_argument("--name", help="publish: the preset's name, MODEL (default) or MODEL.TAG for another weight set")
     args = parser.parse_args()
     for run_dir in args.run_dirs:
-        publish(run_dir, args.data_dir, args.name)
+        publish(run_dir, args.data_dir, args.name, args.conditions)
     if args.command == "cards":
         rewrite_cards(args.conditions)
     if args.command == "table":
