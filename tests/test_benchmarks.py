@@ -1,6 +1,7 @@
 """The benchmark harness runs end to end on --quick settings with mock data and writes a
 well-formed results file; its figures are the benchmark's claims, not the tests'."""
 
+import argparse
 import json
 import re
 
@@ -121,10 +122,13 @@ def test_the_learning_curve_draws_disjoint_labels_and_judges_its_targets_on_thei
         "ngram_text": [point(200, 0.70, 0.72, 0.71), point(1000, 0.83, 0.83, 0.83)],
         "embedding_bag_text": [point(200, 0.70, 0.70, 0.70), point(1000, 0.80, 0.81, 0.82), point(25000, 0.88)],
         "embedding_bag_text from word2vec": [point(200, 0.80, 0.81, 0.82), point(1000, 0.84, 0.84, 0.84),
-                                             point(25000, 0.876)]}}
+                                             point(25000, 0.876)],
+        "bert_text": [point(200, 0.60), point(1000, 0.75, 0.77)]}}
     lines = benchmark.markdown(result).splitlines()
-    assert "| 200 | 71.00% (70.0-72.0) | 70.00% (70.0-70.0) | 81.00% (80.0-82.0) |" in lines
-    assert "| 25,000 | - | 88.00% | 87.60% |" in lines
+    assert "| 200 | 71.00% (70.0-72.0) | 70.00% (70.0-70.0) | 81.00% (80.0-82.0) | 60.00% (1 of 3 draws) |" in lines
+    assert "| 1,000 | 83.00% (83.0-83.0) | 81.00% (80.0-82.0) | 84.00% (84.0-84.0) | 76.00% (75.0-77.0) (2 of 3 draws) |" \
+        in lines  # a point whose other draws are not run yet says so
+    assert "| 25,000 | - | 88.00% | 87.60% | - |" in lines
     judged = [line for line in lines if line.startswith("- ")]
     assert ("- 200 labels, embedding_bag_text from word2vec: 5 points over scratch and 2 over ngram_text: met "
             "(+11.00 over scratch, +10.00 over ngram_text).") in judged
@@ -145,6 +149,20 @@ def test_the_learning_curve_draws_disjoint_labels_and_judges_its_targets_on_thei
         benchmark.point({**summary, "test_metrics": {"accuracy": 0.8, "examples": 2000}}, 1000)
 
 
+def test_the_learning_curve_reuses_a_preset_only_for_the_row_that_made_it(tmp_path, monkeypatch):
+    """The shipped bert_text is fine-tuned from bert_mlm: it is that row's point on the whole split,
+    never the from-scratch row's."""
+    benchmark = load_benchmark("learning_curve")
+    (tmp_path / "bert_text").mkdir()
+    (tmp_path / "bert_text" / "summary.json").write_text(json.dumps({"hyperparameters": {"init_from": "bert_mlm"}}))
+    monkeypatch.setattr(benchmark.presets, "list_presets", lambda: ["bert_text"])
+    monkeypatch.setattr(benchmark.presets, "preset_dir", lambda name: tmp_path / name)
+    args = argparse.Namespace(output_dir=tmp_path / "runs", finished_only=True)
+    assert benchmark.summary_of("bert_text from bert_mlm", "train", args)["hyperparameters"]["init_from"] == "bert_mlm"
+    assert benchmark.summary_of("bert_text", "train", args) is None  # not run, and not the preset
+    assert benchmark.summary_of("bert_text from bert_mlm", "train[0:2500]", args) is None
+
+
 def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regularization():
     benchmark = load_benchmark("word_vector_ceiling")
     rng = np.random.default_rng(0)
@@ -160,7 +178,6 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     joined = benchmark.beside(lambda train, test: (np.ones((3, 2)), np.ones((1, 2))),
                               lambda train, test: (np.zeros((3, 5)), np.zeros((1, 5))))(None, None)
     assert [part.shape for part in joined] == [(3, 7), (1, 7)] and joined[0].sum() == 6
-
 
 
 def test_the_learning_curve_on_the_benchmarks_page_is_its_results_file_as_written():
