@@ -44,6 +44,7 @@ from zoo.serving import generation  # noqa: E402
 from zoo.store import presets
 from zoo.tasks import (
     classification,  # noqa: E402
+    get_task,  # noqa: E402
     task_for,  # noqa: E402
 )
 from zoo.training import word_vectors
@@ -94,8 +95,9 @@ def recipe_command(run_dir, summary):
 
 
 def pretrained_presets():
-    """The shipped presets that are pretraining, not a task: what a preset may be fine-tuned from."""
-    return [name for name in zoo.list_presets() if zoo.get_model_spec(name).task in ("masked_lm", "word2vec")]
+    """The shipped presets that are pretraining (their task is not served): what a preset may be
+    fine-tuned from."""
+    return [name for name in zoo.list_presets() if not get_task(zoo.get_model_spec(name).task).exportable]
 
 
 def publish(run_dir, data_dir, name=None, conditions=None):
