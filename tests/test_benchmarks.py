@@ -180,6 +180,24 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     assert [part.shape for part in joined] == [(3, 7), (1, 7)] and joined[0].sum() == 6
 
 
+def test_vampire_learns_its_bag_of_words_and_gives_each_review_its_layers_and_topic_proportions():
+    benchmark = load_benchmark("vampire_features")
+    texts = [f"a {word} film<br />with a {word} plot and {word} acting" for word in
+             ["great", "superb", "awful", "boring", "moving", "dull", "clever", "silly"] * 6]
+    vampire, counter, history = benchmark.pretrain(texts, epochs=2, batch_size=8)
+    assert "br" not in counter.vocabulary_ and "film" in counter.vocabulary_ and "and" not in counter.vocabulary_
+    assert np.isfinite(history["reconstruction"]).all() and np.isfinite(history["kl"]).all()
+    features = vampire.predict(benchmark.bag_of_words(texts[:5], counter).batch(2), verbose=0)
+    assert features.shape == (5, 2 * benchmark.HIDDEN_DIM + benchmark.NUM_TOPICS) and np.isfinite(features).all()
+    np.testing.assert_allclose(features[:, -benchmark.NUM_TOPICS:].sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(features, vampire.predict(benchmark.bag_of_words(texts[:5], counter).batch(5), verbose=0),
+                               rtol=1e-5, err_msg="no dropout or sampling outside training")
+    annealing = benchmark.SigmoidKLAnnealing()
+    annealing.set_model(vampire)
+    annealing.on_epoch_begin(15)
+    assert float(vampire.kl_weight.numpy()) == 0.5
+
+
 def test_the_learning_curve_on_the_benchmarks_page_is_its_results_file_as_written():
     """The page's figures come from a results file, word for word, as the benchmark rewrites them."""
     page = (REPO_ROOT / "docs" / "benchmarks.md").read_text()
