@@ -16,9 +16,7 @@ Needs scikit-learn. Results go to benchmarks/results/<machine>-<date>-vampire-fe
 """
 
 import argparse
-import json
 import pathlib
-import platform
 import sys
 import time
 
@@ -30,7 +28,6 @@ from keras import layers, ops
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import word_vector_ceiling as ceiling  # noqa: E402
-from run import RESULTS_DIR, unused_stem  # noqa: E402
 
 VOCABULARY_SIZE = 30_000
 HIDDEN_DIM = 64
@@ -147,15 +144,8 @@ def main():
     }
     test = ceiling.load("test", args.data_dir)
     draws = [ceiling.load(split, args.data_dir) for split in ceiling.DRAWS]
-    results = {"draws": ceiling.DRAWS, "test": "test (25,000 reviews)", "epochs": args.epochs,
-               "pretraining_minutes": round(minutes, 1), "machine": f"{platform.machine()}, 2 cores, no GPU", "rows": {}}
-    for name, features in rows.items():
-        results["rows"][name] = ceiling.best_logistic_regression(features, draws, test, C_VALUES)
-        print(name, results["rows"][name], flush=True)
-    out = RESULTS_DIR / f"{unused_stem(RESULTS_DIR, 'cpu2-' + time.strftime('%Y-%m-%d') + '-vampire-features')}.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
-
+    ceiling.write_scores(rows, draws, test, "vampire-features", C_VALUES, epochs=args.epochs,
+                         pretraining_minutes=round(minutes, 1))
 
 if __name__ == "__main__":
     main()

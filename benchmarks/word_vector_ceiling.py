@@ -134,6 +134,19 @@ def gensim_embedder(data_dir):
     return embed, len(vectors)
 
 
+def write_scores(rows, draws, test, name, c_values=C_VALUES, **fields):
+    """Scores each of `rows` ({name: features}) with `best_logistic_regression` and writes them, with
+    `fields`, to benchmarks/results/cpu2-<date>-`name`.json, never over an earlier file."""
+    results = {"draws": DRAWS, "test": "test (25,000 reviews)", **fields,
+               "machine": f"{platform.machine()}, 2 cores, no GPU", "rows": {}}
+    for row, features in rows.items():
+        results["rows"][row] = best_logistic_regression(features, draws, test, c_values)
+        print(row, results["rows"][row], flush=True)
+    out = RESULTS_DIR / f"{unused_stem(RESULTS_DIR, 'cpu2-' + time.strftime('%Y-%m-%d') + '-' + name)}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main():
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
@@ -155,14 +168,7 @@ def main():
     if not args.without_gensim:
         gensim_embed, gensim_words = gensim_embedder(args.data_dir)
         rows[f"mean of gensim's vectors ({gensim_words} words)"] = mean_vectors(gensim_embed)
-    results = {"draws": DRAWS, "test": "test (25,000 reviews)", "machine": f"{platform.machine()}, 2 cores, no GPU",
-               "rows": {}}
-    for name, features in rows.items():
-        results["rows"][name] = best_logistic_regression(features, draws, test)
-        print(name, results["rows"][name], flush=True)
-    out = RESULTS_DIR / f"{unused_stem(RESULTS_DIR, 'cpu2-' + time.strftime('%Y-%m-%d') + '-word-vector-ceiling')}.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_scores(rows, draws, test, "word-vector-ceiling")
 
 
 if __name__ == "__main__":

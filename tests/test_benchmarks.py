@@ -163,7 +163,7 @@ def test_the_learning_curve_reuses_a_preset_only_for_the_row_that_made_it(tmp_pa
     assert benchmark.summary_of("bert_text from bert_mlm", "train[0:2500]", args) is None
 
 
-def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regularization():
+def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regularization(tmp_path, monkeypatch):
     benchmark = load_benchmark("word_vector_ceiling")
     rng = np.random.default_rng(0)
     labels = np.array([0, 1] * 20)
@@ -172,6 +172,13 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     result = benchmark.best_logistic_regression(separable, [(None, labels)] * 2, (None, labels))
     assert set(result["by_C"]) == set(benchmark.C_VALUES) and result["best_C"] in benchmark.C_VALUES
     assert result["mean"] == 100.0 and all(len(draws) == 2 for draws in result["by_C"].values())
+    monkeypatch.setattr(benchmark, "RESULTS_DIR", tmp_path)
+    for _ in range(2):
+        benchmark.write_scores({"toy": separable}, [(None, labels)] * 2, (None, labels), "toy", (1,), epochs=3)
+    written = sorted(tmp_path.glob("*-toy*.json"))
+    assert len(written) == 2, "a second file never overwrites the first"
+    results = json.loads(written[0].read_text())
+    assert results["epochs"] == 3 and results["rows"]["toy"]["by_C"] == {"1": [100.0, 100.0]}
 
     weights = benchmark.sif_weights(20000)
     assert np.all(np.diff(weights[2:]) > 0) and 0 < weights[2] < 0.5 < weights[-1] < 1  # the rarer, the heavier
