@@ -48,10 +48,12 @@ class Vampire(Task):
 
     def summary(self, datasets):
         """Each topic's most likely words: a check anyone can read that the topics mean something."""
-        vocabulary = np.array(datasets.preprocessor.get_vocabulary())
+        vocabulary = [str(word) for word in datasets.preprocessor.get_vocabulary()]
         weights = ops.convert_to_numpy(self.trainer.vampire.get_layer("topic_words").kernel)
+        words = weights[:, 1:len(vocabulary)]  # [UNK] and the ids a small corpus left unused are no words
+        top = np.argsort(-words, axis=1)[:, :TOPIC_WORDS_SHOWN] + 1
         return {"vocabulary_size": len(vocabulary),
-                "topics": [" ".join(vocabulary[np.argsort(-row)[:TOPIC_WORDS_SHOWN]]) for row in weights]}
+                "topics": [" ".join(vocabulary[i] for i in row) for row in top]}
 
 
 class VampireTrainer(keras.Model):
