@@ -40,6 +40,7 @@ TINY_MODEL_ARGS = {
     "transformer_text": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8,
                          "num_heads": 2, "intermediate_dim": 16},
     "word2vec": {"vocabulary_size": 200, "sequence_length": 16, "embedding_dim": 8},
+    "vampire": {"vocabulary_size": 100, "hidden_dim": 8, "num_topics": 4},
 }
 
 

@@ -16,7 +16,7 @@ from zoo.errors import UserError
 from zoo.search_space import TRAINING_SETTINGS
 
 MODALITIES = ("image", "text")
-TASKS = ("classification", "masked_lm", "causal_lm", "word2vec")  # each is a module under zoo/tasks/
+TASKS = ("classification", "masked_lm", "causal_lm", "word2vec", "vampire")  # each is a module under zoo/tasks/
 SERVING_INPUTS = ("image", "text")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 

@@ -7,9 +7,10 @@ from zoo.models.gpt import gpt_text
 from zoo.models.lstm import lstm_text
 from zoo.models.ngram import ngram_text
 from zoo.models.transformer import transformer_text
+from zoo.models.vampire import vampire
 from zoo.models.word2vec import word2vec
 
 __all__ = [
     "bert_mlm", "bert_text", "embedding_bag_text", "gpt_text", "lstm_text", "mnist_cnn", "ngram_text", "transformer_text",
-    "word2vec",
+    "vampire", "word2vec",
 ]

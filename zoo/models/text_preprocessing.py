@@ -29,6 +29,30 @@ def standardize_words(texts):
 
 
 WORDS = {"standardize": standardize_words}  # how every word-level preprocessor splits texts
+
+# The function words that say nothing of what a text is about (the Snowball list, as VAMPIRE
+# drops them), apostrophes stripped as `standardize_words` strips them.
+STOP_WORDS = (
+    "i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers "
+    "herself it its itself they them their theirs themselves what which who whom this that these those am is are "
+    "was were be been being have has had having do does did doing would should could ought im youre hes shes its "
+    "were theyre ive youve weve theyve id youd hed shed wed theyd ill youll hell shell well theyll isnt arent "
+    "wasnt werent hasnt havent hadnt doesnt dont didnt wont wouldnt shant shouldnt cant cannot couldnt mustnt "
+    "lets thats whos whats heres theres whens wheres whys hows a an the and but if or because as until while of at "
+    "by for with about against between into through during before after above below to from up down in out on off "
+    "over under again further then once here there when where why how all any both each few more most other some "
+    "such no nor not only own same so than too very"
+).split()
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+def standardize_content_words(texts):
+    """`standardize_words`, the `STOP_WORDS` (and IMDB's `<br />` line breaks) taken out: the
+    words a bag-of-words topic model reads."""
+    words = standardize_words(tf.strings.regex_replace(texts, r"<br\s*/?>", " "))
+    return tf.strings.regex_replace(words, rf"\b({'|'.join(STOP_WORDS)})\b", " ")
+
+
 KERAS_STANDARDIZE = "lower_and_strip_punctuation"  # what preprocessors saved before it used
 
 
@@ -50,6 +74,19 @@ def ngram_bag(vocabulary_size, ngrams):
         sparse=True,
         name="text_vectorizer",
         **WORDS,
+    )
+
+
+def word_counts(vocabulary_size):
+    """A sparse vector of how often each of the `vocabulary_size` most frequent content words
+    occurs in a text (index 0 counts unknown ones): a bag of words, as a topic model reads it."""
+    return keras.layers.TextVectorization(
+        max_tokens=vocabulary_size,
+        output_mode="count",
+        pad_to_max_tokens=True,
+        sparse=True,
+        standardize=standardize_content_words,
+        name="text_vectorizer",
     )
 
 
