@@ -47,6 +47,7 @@ from zoo.tasks import (
     get_task,  # noqa: E402
     task_for,  # noqa: E402
 )
+from zoo.tasks.vampire import topic_words
 from zoo.training import word_vectors
 
 SLICE = "test[:2000]"  # the fixed slice whose figure the slow test reproduces exactly
@@ -54,8 +55,10 @@ LANGUAGE_MODEL_SLICE = "test[:200]"  # a language model's, of reviews 256 charac
 LATENCY_CALLS = 20
 GENERATED_LENGTH = 64
 SHIPPED = {"classification": ("model.keras", "summary.json", "evaluation.json", "confusion_matrix.png"),
-           "causal_lm": ("model.keras", "summary.json"), "word2vec": ("model.keras", "summary.json")}
+           "causal_lm": ("model.keras", "summary.json"), "word2vec": ("model.keras", "summary.json"),
+           "vampire": ("model.keras", "summary.json")}
 NEIGHBOURS_OF = ("excellent", "boring", "plot")  # word vectors' sanity check, on their card
+TOPICS_SHOWN = 16  # of VAMPIRE's topics, on its card
 PRETRAINED_FROM = "preset"  # a masked-LM run's keras-hub preset folder: shipped whole, every file hashed
 LICENSES = {
     "mnist": "MNIST (LeCun, Cortes and Burges), which its authors make available under the Creative Commons "
@@ -186,6 +189,10 @@ def measure(name, target, summary, data_dir):
             "accuracy": summary["test_metrics"]["accuracy"], "metric": "skip-gram accuracy (held out)"},
             "neighbours": {word: [neighbour for neighbour, _ in word_vectors.nearest(model, word)]
                            for word in NEIGHBOURS_OF}}
+    if summary["task"] == "vampire":
+        return {"load_seconds": load_seconds, "test": {"split": summary["hyperparameters"]["test_split"], **{
+            key: summary["test_metrics"][key] for key in ("examples", "elbo", "reconstruction", "kl")}},
+            "topics": topic_words(model.get_layer("vampire"), model.get_layer("text_vectorizer").get_vocabulary())}
     if summary["task"] == "causal_lm":
         return {"load_seconds": load_seconds, "test": {"split": summary["hyperparameters"]["test_split"], **{
             key: summary["test_metrics"][key] for key in ("examples", "bits_per_character", "accuracy")}},
@@ -291,7 +298,9 @@ def files_section(figures):
 
 def card_writer(figures):
     """How a preset's card is written: a pretrained encoder's, word vectors', or a trained model's."""
-    return pretraining_card if "pieces" in figures else word_vectors_card if "neighbours" in figures else card
+    if "pieces" in figures:
+        return pretraining_card
+    return word_vectors_card if "neighbours" in figures else document_features_card if "topics" in figures else card
 
 
 def word_vectors_card(figures, summary):
@@ -342,6 +351,55 @@ def word_vectors_card(figures, summary):
         "- Words it never saw, or saw fewer times than the 20,000 most frequent: they all share [UNK]'s row, "
         "which is not trained.",
         "- Meaning beyond co-occurrence: antonyms that share contexts (good, bad) can be near each other.", "",
+    ]
+    return "\n".join(lines)
+
+
+def document_features_card(figures, summary):
+    """The card of VAMPIRE's document features: what made them, their held-out ELBO and topics."""
+    name, test, used = figures["name"], figures["test"], summary["hyperparameters"]
+    args = used["model_args"]
+    lines = [
+        f"# `{name}`: document features learnt from IMDB's unlabelled reviews", "",
+        f"The zoo's `{name}` (VAMPIRE, Gururangan et al. 2019: a variational autoencoder of a review's bag of "
+        f"words; {summary['vocabulary_size']:,} content words, two layers of {args['hidden_dim']}, "
+        f"{args['num_topics']} topics; {figures['parameters']:,} parameters with its decoder), trained here, offline. "
+        "Texts in, each text's features out (both hidden layers and its topic proportions):", "",
+        "```python", "import tensorflow as tf", "import zoo", "from zoo.tasks.vampire import topic_words",
+        f"model = zoo.from_preset({name!r})  # checked against the SHA-256s below",
+        f'model(tf.constant(["A moving film."]))  # (1, {2 * args["hidden_dim"] + args["num_topics"]}): '
+        "features to put beside a classifier's",
+        'topic_words(model.get_layer("vampire"), model.get_layer("text_vectorizer").get_vocabulary())  # the topics',
+        "```", "",
+        "## How it was made", "",
+        "```bash", figures["command"], "```", "",
+        f"- Data: {LICENSES['imdb_reviews']}. Trained on `{used['train_split']}` ({summary['examples']['train']:,} "
+        "reviews, labels unused; the labelled `test` split is never read). Words: lowercased, punctuation and "
+        "`<br />` removed, Snowball's English stop words left out, the most frequent kept.",
+        "- Loss: the negative ELBO, the counts' log-likelihood under the decoder (topics drawn from the "
+        "logistic-normal posterior, over the words' background log-frequencies) plus the posterior's KL divergence "
+        "from the Laplace approximation of a Dirichlet(1) prior, the KL weight rising along VAMPIRE's sigmoid over "
+        "the epochs.",
+        f"- Recipe (VAMPIRE's IMDB one): {used['epochs']} epochs, batch {used['batch_size']}, {used['optimizer']} at "
+        f"learning rate {used['learning_rate']:g} ({used['learning_rate_schedule']}); seed {used['seed']}.",
+        f"- Wall time: {figures['wall_time_seconds'] / 60:.1f} min on {figures['machine']['cores']} cores of "
+        f"an {figures['machine']['cpu']}, no GPU (TensorFlow {summary['versions']['tensorflow']}, Keras "
+        f"{summary['versions']['keras']})" + (f"; {figures['conditions']}." if figures.get("conditions") else "."), "",
+        "## How good it is", "",
+        f"- Held out: **{presets.headline(figures)}** on `{test['split']}` ({test['examples']:,} reviews never "
+        f"trained on): {test['reconstruction']:.1f} to reconstruct its words, {test['kl']:.1f} of KL divergence.",
+        "- Each topic's most likely words, a check anyone can rerun with `topic_words` (the first "
+        f"{TOPICS_SHOWN} of {len(figures['topics'])}):", "",
+        "| topic | most likely words |", "|---|---|",
+        *[f"| {number} | {words} |" for number, words in enumerate(figures["topics"][:TOPICS_SHOWN], 1)], "",
+        "- What its features buy a classifier on few labels, beside word vectors: the benchmarks page's "
+        "word-vector ceiling.", "",
+        *files_section(figures),
+        "## What it is not good for", "",
+        f"- {NOT_FOR['text']}",
+        "- Classifying by itself: its features describe what a review is about, learnt without labels; "
+        "a classifier reads them (`zoo.predict` and `zoo.export` refuse it and say so).",
+        "- Word order: it reads a bag of words.", "",
     ]
     return "\n".join(lines)
 
@@ -455,6 +513,17 @@ def rewrite_cards(conditions=None):
         write_card(directory, figures, json.loads((directory / "summary.json").read_text()))
 
 
+def speed(figures):
+    """The presets table's speed column: batch-1 latency, generation time, or what a pretrained preset is for."""
+    if "batch_1_latency_ms" in figures:
+        return f"{figures['batch_1_latency_ms']:.1f} ms"
+    if "generation_seconds" in figures:
+        return f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters"
+    if "neighbours" in figures:
+        return "(vectors to start a model from)"
+    return "(features beside a classifier's)" if "topics" in figures else "(an encoder to fine-tune)"
+
+
 def table():
     """The README's table of presets, rewritten from every preset's figures."""
     lines = ["| preset | test figure (whole recipe test split) | parameters | size on disk | load time | batch-1 latency |",
@@ -463,13 +532,9 @@ def table():
         figures = unchecked_figures(name)
         if figures is None or "test" not in figures:
             continue
-        speed = (f"{figures['batch_1_latency_ms']:.1f} ms" if "batch_1_latency_ms" in figures
-                 else f"{figures['generation_seconds']:.2f} s per {GENERATED_LENGTH} characters"
-                 if "generation_seconds" in figures else "(vectors to start a model from)"
-                 if "neighbours" in figures else "(an encoder to fine-tune)")
         load = f"{figures['load_seconds']:.2f} s" if "load_seconds" in figures else "-"
         lines.append(f"| `{name}` | {presets.headline(figures)} on `{figures['test']['split']}` | "
-                     f"{figures['parameters']:,} | {figures['size_bytes'] / 2**20:.1f} MiB | {load} | {speed} |")
+                     f"{figures['parameters']:,} | {figures['size_bytes'] / 2**20:.1f} MiB | {load} | {speed(figures)} |")
     text = README.read_text()
     start, end = text.index(TABLE_MARKERS[0]) + len(TABLE_MARKERS[0]), text.index(TABLE_MARKERS[1])
     README.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[end:])

@@ -10,6 +10,8 @@ import pytest
 import tensorflow_datasets as tfds
 from conftest import REPO_ROOT, load_benchmark
 
+import zoo
+
 
 def test_quick_run_writes_results_table_and_plots(tmp_path):
     harness = load_benchmark("run")
@@ -187,22 +189,25 @@ def test_the_word_vector_ceiling_reports_each_draws_accuracy_at_the_best_regular
     assert [part.shape for part in joined] == [(3, 7), (1, 7)] and joined[0].sum() == 6
 
 
-def test_vampire_learns_its_bag_of_words_and_gives_each_review_its_layers_and_topic_proportions():
+def test_vampire_features_are_the_zoo_models_standardised_on_the_labelled_reviews_beside_others():
     benchmark = load_benchmark("vampire_features")
-    texts = [f"a {word} film<br />with a {word} plot and {word} acting" for word in
-             ["great", "superb", "awful", "boring", "moving", "dull", "clever", "silly"] * 6]
-    vampire, counter, history = benchmark.pretrain(texts, epochs=2, batch_size=8)
-    assert "br" not in counter.vocabulary_ and "film" in counter.vocabulary_ and "and" not in counter.vocabulary_
-    assert np.isfinite(history["reconstruction"]).all() and np.isfinite(history["kl"]).all()
-    features = vampire.predict(benchmark.bag_of_words(texts[:5], counter).batch(2), verbose=0)
-    assert features.shape == (5, 2 * benchmark.HIDDEN_DIM + benchmark.NUM_TOPICS) and np.isfinite(features).all()
-    np.testing.assert_allclose(features[:, -benchmark.NUM_TOPICS:].sum(1), 1, rtol=1e-5)
-    np.testing.assert_allclose(features, vampire.predict(benchmark.bag_of_words(texts[:5], counter).batch(5), verbose=0),
-                               rtol=1e-5, err_msg="no dropout or sampling outside training")
-    annealing = benchmark.SigmoidKLAnnealing()
-    annealing.set_model(vampire)
-    annealing.on_epoch_begin(15)
-    assert float(vampire.kl_weight.numpy()) == 0.5
+    train_texts = ["A great film with a moving story.", "A dull plot.", "Awful acting, boring.", "Superb cast."]
+    test_texts = ["A moving film.", "Boring."]
+    features = benchmark.vampire_embedder("vampire")(train_texts)
+    np.testing.assert_array_equal(features, zoo.from_preset("vampire").predict(train_texts, verbose=0))
+    calls = []
+
+    def counted(texts):
+        calls.append(len(texts))
+        return np.arange(len(texts), dtype=float)[:, None] * 3.0
+
+    features = benchmark.standardised(counted, benchmark.vampire_embedder("vampire"))
+    train, test = features(train_texts, test_texts)
+    assert train.shape == (4, 1 + 192) and test.shape == (2, 1 + 192)
+    np.testing.assert_allclose(train.mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(train[:, 0], (np.arange(4) - 1.5) / np.arange(4).std())
+    features(train_texts, test_texts)
+    assert calls == [4, 2], "each embedder runs once per list of texts"
 
 
 def test_the_learning_curve_on_the_benchmarks_page_is_its_results_file_as_written():

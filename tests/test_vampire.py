@@ -8,10 +8,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
 from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
 
 import zoo  # noqa: F401  (registers the zoo's objects, which the saved text models name)
 from zoo.models import text_preprocessing
+from zoo.store import presets
 from zoo.tasks import vampire
 
 
@@ -73,3 +75,23 @@ def test_vampire_trains_on_real_reviews_and_reloads_in_plain_keras(real_data_dir
     assert np.isfinite(summary["test_metrics"]["elbo"]) and len(summary["topics"]) == 64
     model = keras.saving.load_model(model_dir / "model.keras")
     assert model.predict(["A fine film with a moving story."], verbose=0).shape == (1, 192)
+
+
+@pytest.mark.slow
+def test_the_preset_gives_real_reviews_their_features_and_decodes_the_topics_its_card_shows(real_data_dir):
+    reviews, labels = tfds.as_numpy(tfds.load("imdb_reviews", split="test[:2000]", data_dir=str(real_data_dir),
+                                              as_supervised=True, batch_size=-1))
+    model = zoo.from_preset("vampire")
+    features = model.predict([review.decode() for review in reviews], verbose=0)
+    assert features.shape == (2000, 192) and np.isfinite(features).all()
+    np.testing.assert_allclose(model(tf.constant(reviews[:8])), features[:8], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(features[:, -64:].sum(1), 1, rtol=1e-5)
+    assert features.std(0).min() > 0, "every feature tells reviews apart"
+    # What a review is about says something of its sentiment: a ridge fit on half, scored on the rest.
+    scaled = np.c_[(features - features[:1000].mean(0)) / features[:1000].std(0), np.ones(len(features))]
+    fit = np.linalg.solve(scaled[:1000].T @ scaled[:1000] + 10 * np.eye(193), scaled[:1000].T @ (2.0 * labels[:1000] - 1))
+    assert ((scaled[1000:] @ fit > 0) == labels[1000:]).mean() > 0.8
+    topics = vampire.topic_words(model.get_layer("vampire"), model.get_layer("text_vectorizer").get_vocabulary())
+    card = (presets.preset_dir("vampire") / "README.md").read_text()
+    assert json.loads((presets.preset_dir("vampire") / "preset.json").read_text())["topics"] == topics
+    assert f"| 1 | {topics[0]} |" in card and "[UNK]" not in " ".join(topics)

@@ -119,6 +119,8 @@ def figures(name):
 def headline(figures):
     """A preset's recorded test figure in words, from its `figures`."""
     test = figures["test"]
+    if "elbo" in test:
+        return f"{test['elbo']:.1f} nats ELBO per review"
     if "bits_per_character" in test:
         return f"{test['bits_per_character']:.3f} bits per character ({test['accuracy']:.2%} of next characters right)"
     return f"{test['accuracy']:.2%} {test.get('metric', 'accuracy')}"

@@ -51,11 +51,9 @@ def load_run(model_dir, checkpoint="last"):
 
 def check_served(model_name):
     """A `UserError` unless runs of `model_name` are served (pretraining runs are not)."""
-    if not get_task(get_model_spec(model_name).task).exportable:
-        raise UserError(
-            f"{model_name} is pretrained to be fine-tuned, not served: fine-tune it "
-            "(train.py --init-from) and export that run"
-        )
+    task = get_task(get_model_spec(model_name).task)
+    if not task.exportable:
+        raise UserError(f"{model_name} is pretraining, not served: {task.used_for}")
 
 
 def _damaged(model_dir, error):

@@ -16,6 +16,7 @@ class Task:
 
     monitor = None
     exportable = True  # whether `zoo.export` serves the model; pretraining runs are not served
+    used_for = "fine-tune it (train.py --init-from) and export that run"  # what an unserved run is for
     search_space = {}
 
     def load_data(self, spec, settings, config, preprocessor=None, **options):

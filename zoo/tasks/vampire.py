@@ -24,18 +24,14 @@ TOPIC_WORDS_SHOWN = 8
 
 class Vampire(Task):
     monitor = "val_elbo"  # the evidence lower bound per text, with the whole KL term
-    exportable = False  # features to put beside a classifier's, not a model to serve
-
-    def load_data(self, spec, settings, config, preprocessor=None):
-        """Word counts of the texts of the splits the spec names (labels unused), and the
-        training split's background log-frequency of each word."""
-        datasets = super().load_data(spec, settings, config, preprocessor)
-        self.background = background_log_frequency(datasets.train, settings["model_args"]["vocabulary_size"])
-        return datasets
+    exportable = False
+    used_for = "its features of texts go beside a classifier's (zoo.from_preset(NAME)(texts))"
 
     def training_model(self, model, datasets):
-        """The VAE around `model`'s encoder and decoder, annealing over epochs of the training split."""
-        self.trainer = VampireTrainer(model, self.background, steps_per_epoch=int(datasets.train.cardinality()))
+        """The VAE around `model`'s encoder and decoder, over the training split's background word
+        frequencies, annealing over its epochs."""
+        background = background_log_frequency(datasets.train, vocabulary_size=model.input_shape[-1])
+        self.trainer = VampireTrainer(model, background, steps_per_epoch=int(datasets.train.cardinality()))
         return self.trainer
 
     def compile(self, model, optimizer, jit_compile=False):
@@ -48,12 +44,8 @@ class Vampire(Task):
 
     def summary(self, datasets):
         """Each topic's most likely words: a check anyone can read that the topics mean something."""
-        vocabulary = [str(word) for word in datasets.preprocessor.get_vocabulary()]
-        weights = ops.convert_to_numpy(self.trainer.vampire.get_layer("topic_words").kernel)
-        words = weights[:, 1:len(vocabulary)]  # [UNK] and the ids a small corpus left unused are no words
-        top = np.argsort(-words, axis=1)[:, :TOPIC_WORDS_SHOWN] + 1
-        return {"vocabulary_size": len(vocabulary),
-                "topics": [" ".join(vocabulary[i] for i in row) for row in top]}
+        vocabulary = datasets.preprocessor.get_vocabulary()
+        return {"vocabulary_size": len(vocabulary), "topics": topic_words(self.trainer.vampire, vocabulary)}
 
 
 class VampireTrainer(keras.Model):
@@ -112,7 +104,7 @@ class VampireTrainer(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
     def train_step(self, data):
-        counts, _ = data
+        counts, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # the texts are the targets
         with tf.GradientTape() as tape:
             reconstruction, kl = self.losses_of(counts, training=True)
             loss = ops.mean(reconstruction + self.kl_weight() * kl)
@@ -120,19 +112,32 @@ class VampireTrainer(keras.Model):
         return self.record(reconstruction, kl, ops.full_like(reconstruction, loss))
 
     def test_step(self, data):
-        reconstruction, kl = self.losses_of(data[0], training=False)
+        counts, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        reconstruction, kl = self.losses_of(counts, training=False)
         return self.record(reconstruction, kl, reconstruction + kl)
 
 
 def background_log_frequency(batches, vocabulary_size):
-    """The log of each word's share of the words in `batches` of (sparse counts, labels), smoothed by one."""
+    """The log of each word's share of the words in `batches` of (counts, labels), smoothed by one."""
     print("Counting the words of the training split")
     counts = np.zeros(vocabulary_size)
     progress = keras.utils.Progbar(int(batches.cardinality()), unit_name="batch", verbose=progress_verbosity())
     for word_counts, _ in batches:
-        counts += tf.sparse.reduce_sum(word_counts, axis=0).numpy()
+        sum_over_texts = tf.sparse.reduce_sum if isinstance(word_counts, tf.SparseTensor) else tf.reduce_sum
+        counts += sum_over_texts(word_counts, axis=0).numpy()
         progress.add(1)
     return np.log(counts + 1) - np.log(counts.sum() + vocabulary_size)
+
+
+def topic_words(vampire, vocabulary, count=TOPIC_WORDS_SHOWN):
+    """Each topic's `count` most likely words (a string each) by `vampire`'s decoder, `vocabulary`
+    giving the words of its counts' ids; of a run's or preset's texts-to-features model,
+    `topic_words(model.get_layer("vampire"), model.get_layer("text_vectorizer").get_vocabulary())`."""
+    vocabulary = [str(word) for word in vocabulary]
+    weights = ops.convert_to_numpy(vampire.get_layer("topic_words").kernel)
+    words = weights[:, 1:len(vocabulary)]  # [UNK] and the ids a small corpus left unused are no words
+    top = np.argsort(-words, axis=1)[:, :count] + 1
+    return [" ".join(vocabulary[i] for i in row) for row in top]
 
 
 TASK = Vampire()
