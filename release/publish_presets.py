@@ -371,6 +371,10 @@ def document_features_card(figures, summary):
         "features to put beside a classifier's",
         'topic_words(model.get_layer("vampire"), model.get_layer("text_vectorizer").get_vocabulary())  # the topics',
         "```", "",
+        "```bash",
+        f"python train.py --model embedding_bag_text --init-from word2vec --features-from {name} "
+        "--train-split 'train[:1000]' --data-dir ../shared/tensorflow_datasets   # a classifier reading them",
+        "```", "",
         "## How it was made", "",
         "```bash", figures["command"], "```", "",
         f"- Data: {LICENSES['imdb_reviews']}. Trained on `{used['train_split']}` ({summary['examples']['train']:,} "
@@ -398,7 +402,7 @@ def document_features_card(figures, summary):
         "## What it is not good for", "",
         f"- {NOT_FOR['text']}",
         "- Classifying by itself: its features describe what a review is about, learnt without labels; "
-        "a classifier reads them (`zoo.predict` and `zoo.export` refuse it and say so).",
+        "a classifier reads them (`--features-from`; `zoo.predict` and `zoo.export` refuse it and say so).",
         "- Word order: it reads a bag of words.", "",
     ]
     return "\n".join(lines)

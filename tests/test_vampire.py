@@ -1,6 +1,7 @@
 """VAMPIRE: the words it counts, its loss and annealing, and a run's texts-to-features model."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
 
 import zoo  # noqa: F401  (registers the zoo's objects, which the saved text models name)
 from zoo.models import text_preprocessing
+from zoo.models.text_model import TextModel
 from zoo.store import presets
 from zoo.tasks import vampire
 
@@ -95,3 +97,75 @@ def test_the_preset_gives_real_reviews_their_features_and_decodes_the_topics_its
     card = (presets.preset_dir("vampire") / "README.md").read_text()
     assert json.loads((presets.preset_dir("vampire") / "preset.json").read_text())["topics"] == topics
     assert f"| 1 | {topics[0]} |" in card and "[UNK]" not in " ".join(topics)
+
+
+def test_document_features_go_beside_token_ids_frozen_and_come_back_from_a_keras_file(vampire_run, tmp_path):
+    features = keras.saving.load_model(vampire_run / "model.keras")
+    token_ids = text_preprocessing.token_ids(vocabulary_size=50, sequence_length=8)
+    token_ids.adapt(tf.constant(["a great film", "a dull plot"]))
+    both = text_preprocessing.WithDocumentFeatures(token_ids, features)
+    texts = tf.constant(["A great film.", "A dull plot, a dull film."])
+    made = both(texts)
+    np.testing.assert_array_equal(made["token_ids"], token_ids(texts))
+    np.testing.assert_array_equal(made["document_features"], features(texts))
+    assert both.width == made["document_features"].shape[-1] and not both.trainable_weights
+
+    classifier = zoo.build_model("embedding_bag_text", vocabulary_size=50, sequence_length=8,
+                                 document_features=both.width)
+    assert sorted(classifier.input) == ["document_features", "token_ids"]
+    raw = keras.Input(shape=(), dtype="string", name="text")
+    model = TextModel(raw, classifier(both(raw)))
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(restored.predict(["A great film."], verbose=0), model.predict(["A great film."], verbose=0))
+    assert restored.layers[1].get_vocabulary() == token_ids.get_vocabulary()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "lstm_text", "--features-from", "vampire"], "--features-from: lstm_text reads no document features; "
+                                                               "embedding_bag_text does"),
+    (["--model", "embedding_bag_text", "--features-from", "word2vec"], "--features-from word2vec: a word2vec (word2vec) "
+                                                                       "run gives no document features"),
+])
+def test_features_from_what_gives_none_is_a_one_line_error(argv, message, tmp_path):
+    result = subprocess.run([sys.executable, "train.py", *argv, "--model-dir", str(tmp_path / "run"),
+                             "--data-dir", str(tmp_path / "no_data")], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_a_classifier_reads_the_presets_features_beside_word_vectors_on_real_reviews_and_serves_with_tensorflow_alone(
+        real_data_dir, tmp_path):
+    model_dir = tmp_path / "beside"
+    result = subprocess.run(
+        [sys.executable, "train.py", "--model", "embedding_bag_text", "--init-from", "word2vec", "--features-from",
+         "vampire", "--train-split", "train[:200]", "--test-split", "test[:500]", "--max-steps", "30",
+         "--data-dir", str(real_data_dir), "--model-dir", str(model_dir)],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((model_dir / "summary.json").read_text())
+    assert summary["hyperparameters"]["features_from"] == "vampire"
+    assert summary["hyperparameters"]["model_args"]["document_features"] == 192
+    assert summary["init_from"]["copied_rows"] > 19000 and summary["test_metrics"]["examples"] == 500
+    assert summary["test_metrics"]["accuracy"] > 0.6, "features of real reviews carry their sentiment"
+
+    model = keras.saving.load_model(model_dir / "model.keras")
+    texts = ["A wonderful, moving film.", "Dull, boring and far too long."]
+    probabilities = model.predict(texts, verbose=0)
+    np.testing.assert_allclose(model(texts), probabilities, atol=1e-6)
+    exported = subprocess.run([sys.executable, "-m", "zoo.export", "--model-dir", str(model_dir), "--export-dir",
+                               str(tmp_path / "served")], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    np.savez(tmp_path / "inputs.npz", inputs=np.array(texts))
+    served = subprocess.run([sys.executable, "tests/tensorflow_only.py", str(tmp_path / "served" / "embedding_bag_text" / "1"),
+                             str(tmp_path / "inputs.npz")], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": ""})
+    assert served.returncode == 0, served.stderr[-3000:]
+    report = json.loads(served.stdout.strip().splitlines()[-1])
+    assert report["imported"] == [] and report["unregistered_ops"] == []
+    np.testing.assert_allclose(report["probabilities"], probabilities, atol=1e-5)
+    edge = subprocess.run([sys.executable, "-m", "zoo.export", "--model-dir", str(model_dir), "--format", "litert"],
+                          cwd=REPO_ROOT, capture_output=True, text=True)
+    assert edge.returncode == 2 and "export it as a SavedModel" in edge.stderr.strip().splitlines()[-1]

@@ -41,6 +41,7 @@ class TrainConfig:
     model_args: dict = dataclasses.field(default_factory=dict)
     download: bool = False
     init_from: str | None = None  # a finished run dir or a keras-hub preset folder
+    features_from: str | None = None  # a vampire run or preset: its features of each text beside the model's own
     teacher: str | None = None  # distil from this finished run dir or exported SavedModel
     temperature: float | None = None  # None: the distillation default
     distillation_weight: float | None = None  # None: the distillation default

@@ -54,6 +54,9 @@ def add_run_flags(parser):
     parser.add_argument("--init-from", metavar="PATH",
                         help="start from the weights (and vocabulary) of a shipped preset (its name), a "
                              "finished run dir or a keras-hub preset folder, layers matched by name")
+    parser.add_argument("--features-from", metavar="PATH",
+                        help="give the model, beside its own, each text's document features from a pretrained "
+                             "vampire (the preset's name, or a finished run dir), frozen; for embedding_bag_text")
     parser.add_argument("--teacher", metavar="PATH",
                         help="distil into --model from this classifier: a finished run dir or an "
                              "exported SavedModel version folder (saved_models/NAME/VERSION)")

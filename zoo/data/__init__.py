@@ -14,6 +14,7 @@ import tensorflow_datasets as tfds
 from zoo.console import progress_verbosity
 from zoo.data import own_data
 from zoo.errors import UserError, first_line
+from zoo.models.text_preprocessing import WithDocumentFeatures
 
 SHUFFLE_BUFFER = 10_000
 VALIDATION_PERCENT = 10
@@ -65,6 +66,7 @@ def load(
     preprocessor=None,
     adapt=True,
     apply_preprocessor=True,
+    document_features=None,
     download=False,
     own=None,
     input_shape=None,
@@ -81,6 +83,8 @@ def load(
     `preprocessor` (see `zoo.models.text_preprocessing`) is adapted on the training split,
     unless `adapt` is False: a pretrained model's comes with the vocabulary it learnt; it maps
     the batches unless `apply_preprocessor` is False (a model that takes raw inputs).
+    `document_features`, a model of texts (a `vampire` run's), then gives its features of each
+    text beside the preprocessor's token ids (`text_preprocessing.WithDocumentFeatures`).
     `unlabelled_split` joins the training split with every label set to `UNLABELLED` (counted
     apart as `train_unlabelled`). Only `download=True` lets TFDS fetch data; otherwise missing
     data is a `UserError`.
@@ -106,6 +110,8 @@ def load(
             preprocessor = adapted(preprocessor, texts)
         else:
             check_coverage(preprocessor, texts)
+        if document_features is not None:
+            preprocessor = WithDocumentFeatures(preprocessor, document_features)
     batches = functools.partial(_batches, batch_size=batch_size, shuffle_buffer=shuffle_buffer, seed=seed,
                                 preprocessor=preprocessor if apply_preprocessor else None)
     return Datasets(

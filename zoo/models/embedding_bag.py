@@ -29,15 +29,23 @@ from zoo.search_space import Choice, Float
         "embedding_dim": Choice((32, 64, 128)),
     },
 )
-def embedding_bag_text(vocabulary_size=20000, sequence_length=512, num_classes=2, embedding_dim=128, dropout=0.5):
+def embedding_bag_text(vocabulary_size=20000, sequence_length=512, num_classes=2, embedding_dim=128, dropout=0.5,
+                       document_features=0):
     """A linear classifier over the mean of a text's token embeddings, padding left out.
 
     Its `embedding_dim` is that of `word2vec`'s vectors, so that it can start from them whole.
+    With `document_features` (their width, which `train.py --features-from vampire` sets) it also
+    reads each text's pretrained document features beside the mean (VAMPIRE's use of them).
     """
     token_ids = keras.Input(shape=(sequence_length,), dtype="int64", name="token_ids")
     x, padding_mask = embed_tokens(token_ids, vocabulary_size, embedding_dim)
     x = layers.GlobalAveragePooling1D()(x, mask=padding_mask)
     x = layers.BatchNormalization(momentum=0.9)(x)  # the mean of static word vectors is small: scaled for the head
+    inputs = token_ids
+    if document_features:
+        features = keras.Input(shape=(document_features,), name="document_features")
+        x = layers.Concatenate()([x, layers.BatchNormalization(momentum=0.9)(features)])
+        inputs = {"token_ids": token_ids, "document_features": features}
     x = layers.Dropout(dropout)(x)
     probabilities = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
-    return keras.Model(token_ids, probabilities, name="embedding_bag_text")
+    return keras.Model(inputs, probabilities, name="embedding_bag_text")

@@ -90,6 +90,35 @@ def word_counts(vocabulary_size):
     )
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class WithDocumentFeatures(keras.layers.Layer):
+    """A text preprocessor's token ids beside a pretrained model's features of each text (a
+    `vampire` run's texts-to-features model, `train.py --features-from`), as a model built with
+    `document_features` takes them: {"token_ids", "document_features"}. The features model is
+    frozen: it is preprocessing, as VAMPIRE's own classifiers read its features."""
+
+    def __init__(self, preprocessor, features, **kwargs):
+        super().__init__(**kwargs)
+        self.preprocessor = keras.saving.deserialize_keras_object(preprocessor) if isinstance(preprocessor, dict) \
+            else preprocessor
+        self.features = keras.saving.deserialize_keras_object(features) if isinstance(features, dict) else features
+        self.features.trainable = False
+        self.width = self.features.output_shape[-1]
+
+    def get_vocabulary(self):
+        return self.preprocessor.get_vocabulary()
+
+    def build(self, input_shape=None):
+        pass  # both parts are built: an adapted preprocessor and a trained model
+
+    def call(self, texts):
+        return {"token_ids": self.preprocessor(texts), "document_features": self.features(texts)}
+
+    def get_config(self):
+        return {**super().get_config(), "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
+                "features": keras.saving.serialize_keras_object(self.features)}
+
+
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[MASK]")  # ids 2, 3, 4: after padding "" (0) and "[UNK]" (1)
 
 

@@ -56,6 +56,11 @@ def check_format(format, quantize, summary):
     if format != "saved_model" and summary.task != "classification":
         raise UserError(f"{summary.model} is a {summary.task} model: its generation loop runs in TensorFlow; "
                         f"--format {format} exports classifiers only, export it as a SavedModel (--format saved_model)")
+    features_from = summary.hyperparameters.get("features_from")
+    if format != "saved_model" and features_from:
+        raise UserError(f"{summary.model} reads document features that a TensorFlow model (--features-from "
+                        f"{features_from}) makes of its texts, which --format {format} cannot carry: export it "
+                        "as a SavedModel (--format saved_model)")
 
 
 def export_run(model_dir, export_dir=DEFAULT_EDGE_EXPORT_DIR, name=None, checkpoint="last", format="litert",

@@ -7,6 +7,7 @@ import tensorflow as tf
 from zoo import report
 from zoo.data.own_data import decode_image
 from zoo.models.text_model import TextModel
+from zoo.models.text_preprocessing import WithDocumentFeatures
 from zoo.tasks.base import ExampleCount, Task, inference_model
 
 IMAGE_BYTES_SIGNATURE = "predict_image_bytes"  # image files in, decoded and resized in the graph
@@ -19,6 +20,8 @@ class Classification(Task):
         args = {"num_classes": len(datasets.class_names)}
         if spec.modality == "image":
             args["input_shape"] = datasets.input_shape
+        if isinstance(datasets.preprocessor, WithDocumentFeatures):  # --features-from
+            args["document_features"] = datasets.preprocessor.width
         return args
 
     def compile(self, model, optimizer, jit_compile=False):

@@ -56,12 +56,11 @@ class Distillation(Task):
             }
         }
 
-    def load_data(self, spec, settings, config, preprocessor=None):
+    def load_data(self, spec, settings, config, preprocessor=None, **options):
         """The student's data with raw inputs, which the teacher takes as well, and the
         unlabelled split, if any, in the training batches (labels `data.UNLABELLED`)."""
-        return super().load_data(
-            spec, settings, config, preprocessor, unlabelled_split=self.unlabelled_split, apply_preprocessor=False
-        )
+        return super().load_data(spec, settings, config, preprocessor, unlabelled_split=self.unlabelled_split,
+                                 apply_preprocessor=False, **options)
 
     def data_args(self, spec, datasets):
         return self.student_task.data_args(spec, datasets)

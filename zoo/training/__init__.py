@@ -27,7 +27,7 @@ from zoo.config import CHECKPOINTS, DEFAULT_CLUSTER_TIMEOUT, PRECISIONS, STRATEG
 from zoo.console import ProgressLog, progress_verbosity
 from zoo.data import own_data
 from zoo.errors import UserError, first_line
-from zoo.registry import get_model_spec
+from zoo.registry import get_model_spec, list_models
 from zoo.store import outputs, records
 from zoo.tasks import task_for
 from zoo.training import cluster, compat, transfer
@@ -123,6 +123,9 @@ def source_and_data(spec, task, settings, config):
     source's text preprocessor where it has one."""
     source = transfer.load_source(config.init_from) if config.init_from else None
     preprocessor = source and transfer.check_preprocessor(source, spec.make_preprocessor(settings["model_args"]), spec.name)
+    if config.features_from:
+        features = transfer.load_document_features(config.features_from)
+        return source, task.load_data(spec, settings, config, preprocessor, document_features=features)
     return source, task.load_data(spec, settings, config, preprocessor)
 
 
@@ -197,6 +200,7 @@ def run_facts(strategy, worker, mixed_precision, jit_compile):
 def run_settings(spec, config, task):
     """What defines the run, checked before any data is loaded: the recipe with the model's
     defaults filled in, the task's settings, and the builder arguments, tried on a throwaway build."""
+    check_features_from(spec, config)
     dataset = config.dataset or spec.dataset
     own = own_data.settings(dataset, config.csv_columns, config.validation_fraction, config.test_fraction)
     if own:  # absolute, so that the run is evaluated and exported from any directory
@@ -222,6 +226,7 @@ def run_settings(spec, config, task):
         "max_steps": config.max_steps,
         "mixed_precision": config.mixed_precision,
         "init_from": config.init_from and str(config.init_from),
+        "features_from": config.features_from and str(config.features_from),
         **task.settings(),
     }
     if not config.evaluate_test:
@@ -238,6 +243,13 @@ def run_settings(spec, config, task):
         raise UserError(f"--mixed-precision must be one of {', '.join(PRECISIONS)}")
     spec.build(**config.model_args)
     return json.loads(json.dumps(settings))  # as run.json will hold them: tuples become lists
+
+
+def check_features_from(spec, config):
+    """A `UserError` when `--features-from` is asked of a model that reads no document features."""
+    readers = [name for name in list_models() if "document_features" in get_model_spec(name).default_args()]
+    if config.features_from and spec.name not in readers:
+        raise UserError(f"--features-from: {spec.name} reads no document features; {', '.join(readers)} does")
 
 
 def check_model_dir(model_dir, settings, backup_dir):

@@ -29,12 +29,23 @@ import numpy as np
 from zoo.errors import UserError
 from zoo.models.text_preprocessing import BertInputs
 from zoo.registry import get_model_spec, list_models
-from zoo.store import presets, sources
+from zoo.store import presets, runs, saving, sources
 
 
 def load_source(path):
     """The run dir or preset folder at `path`, or the shipped preset of that name (`sources.read`)."""
     return sources.read(presets.resolve(path))
+
+
+def load_document_features(path):
+    """The texts-to-features model of the `vampire` run or preset at `path` (`--features-from`);
+    a run of another task is a `UserError`."""
+    directory = presets.resolve(path)
+    summary = runs.read_summary(directory)
+    if summary.task != "vampire":
+        raise UserError(f"--features-from {path}: a {summary.model} ({summary.task}) run gives no document features; "
+                        "pass a vampire run or the vampire preset")
+    return saving.load_model(directory / "model.keras", "--features-from", compile=False)
 
 
 def training_pieces(source, model_name):
