@@ -99,9 +99,8 @@ class WithDocumentFeatures(keras.layers.Layer):
 
     def __init__(self, preprocessor, features, **kwargs):
         super().__init__(**kwargs)
-        self.preprocessor = keras.saving.deserialize_keras_object(preprocessor) if isinstance(preprocessor, dict) \
-            else preprocessor
-        self.features = keras.saving.deserialize_keras_object(features) if isinstance(features, dict) else features
+        self.preprocessor = preprocessor
+        self.features = features
         self.features.trainable = False
         self.width = self.features.output_shape[-1]
 
@@ -117,6 +116,11 @@ class WithDocumentFeatures(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
                 "features": keras.saving.serialize_keras_object(self.features)}
+
+    @classmethod
+    def from_config(cls, config):
+        parts = {name: keras.saving.deserialize_keras_object(config[name]) for name in ("preprocessor", "features")}
+        return cls(**{**config, **parts})
 
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[MASK]")  # ids 2, 3, 4: after padding "" (0) and "[UNK]" (1)
