@@ -1,16 +1,17 @@
 """Benchmark what pretraining buys where labels are few: test accuracy against how many labelled
 reviews a model trains on, each model from scratch and from what was pretrained on the unlabelled
-reviews (`word2vec`'s vectors, `bert_mlm`'s encoder), beside `ngram_text` and a self-trained
-student.
+reviews (`word2vec`'s vectors, `bert_mlm`'s encoder, `vampire`'s document features), beside
+`ngram_text` and a self-trained student.
 
     python benchmarks/learning_curve.py --data-dir ../shared/tensorflow_datasets [--rows ...] [--labels ...]
 
 Each run is the command a user would type, its model's own recipe and nothing else:
-`train.py --model M --train-split train[A:B] [--init-from word2vec | bert_mlm]` (the last tenth of
-those reviews validates), tested on the whole `test` split (25,000 reviews). At 1,000 labels or
-fewer each point is the mean of `DRAWS` disjoint draws of labels (`train[0:N]`, `train[N:2N]`,
-...), shown with their range. At 25,000 (the whole split) a from-scratch run is the shipped
-preset's own run of that recipe and seed, reused rather than retrained. The self-trained student
+`train.py --model M --train-split train[A:B] [--init-from word2vec | bert_mlm] [--features-from
+vampire]` (the last tenth of those reviews validates), tested on the whole `test` split (25,000
+reviews). At 1,000 labels or fewer each point is the mean of `DRAWS` disjoint draws of labels
+(`train[0:N]`, `train[N:2N]`, ...), shown with their range. At 25,000 (the whole split) a
+from-scratch run is the shipped preset's own run of that recipe and seed, reused rather than
+retrained. The self-trained student
 is `ngram_text` on the same labels plus the 50,000 unlabelled reviews as its teacher,
 `embedding_bag_text` from `word2vec` on those labels, labels them: the vectors' knowledge of words
 no labelled review holds, passed on to a model of n-grams.
