@@ -248,6 +248,10 @@ def main_error(capsys, *argv):
         (["--model", "transformer_text", "--model-arg", "num_layers=0"], "num_layers must be at least 1"),
         (["--model", "lstm_text", "--model-arg", "units=True"], "units must be of type int"),
         (["--model", "bert_mlm", "--export"], "bert_mlm is pretraining, not served: fine-tune it"),
+        (["--model", "lstm_text", "--features-from", "vampire"],
+         "--features-from: lstm_text reads no document features; embedding_bag_text does"),
+        (["--model", "embedding_bag_text", "--features-from", "word2vec"],
+         "--features-from word2vec: a word2vec (word2vec) run gives no document features"),
     ],
 )
 def test_bad_input_exits_2_with_a_one_line_message_and_writes_nothing(capsys, tmp_path, argv, message):

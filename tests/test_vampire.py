@@ -11,8 +11,9 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 from conftest import REPO_ROOT, TINY_MODEL_ARGS, train_tiny
+from test_train import run_train
 
-import zoo  # noqa: F401  (registers the zoo's objects, which the saved text models name)
+import zoo
 from zoo.models import text_preprocessing
 from zoo.models.text_model import TextModel
 from zoo.store import presets
@@ -66,11 +67,9 @@ def test_the_kl_weight_rises_along_vampires_sigmoid_over_epochs():
 @pytest.mark.slow
 def test_vampire_trains_on_real_reviews_and_reloads_in_plain_keras(real_data_dir, tmp_path):
     model_dir = tmp_path / "vampire"
-    result = subprocess.run(
-        [sys.executable, "train.py", "--model", "vampire", "--data-dir", str(real_data_dir), "--model-dir",
-         str(model_dir), "--train-split", "unsupervised[:2%]", "--test-split", "unsupervised[99%:]", "--max-steps", "5"],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-    )
+    result = run_train("--model", "vampire", "--data-dir", str(real_data_dir), "--model-dir", str(model_dir),
+                       "--train-split", "unsupervised[:2%]", "--test-split", "unsupervised[99%:]", "--max-steps", "5",
+                       mock=False)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((model_dir / "summary.json").read_text())
     assert summary["test_metrics"]["examples"] == summary["examples"]["test"] == 500
@@ -121,29 +120,13 @@ def test_document_features_go_beside_token_ids_frozen_and_come_back_from_a_keras
     assert restored.layers[1].get_vocabulary() == token_ids.get_vocabulary()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--model", "lstm_text", "--features-from", "vampire"], "--features-from: lstm_text reads no document features; "
-                                                               "embedding_bag_text does"),
-    (["--model", "embedding_bag_text", "--features-from", "word2vec"], "--features-from word2vec: a word2vec (word2vec) "
-                                                                       "run gives no document features"),
-])
-def test_features_from_what_gives_none_is_a_one_line_error(argv, message, tmp_path):
-    result = subprocess.run([sys.executable, "train.py", *argv, "--model-dir", str(tmp_path / "run"),
-                             "--data-dir", str(tmp_path / "no_data")], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]
-    assert not (tmp_path / "run").exists()
-
-
 @pytest.mark.slow
 def test_a_classifier_reads_the_presets_features_beside_word_vectors_on_real_reviews_and_serves_with_tensorflow_alone(
         real_data_dir, tmp_path):
     model_dir = tmp_path / "beside"
-    result = subprocess.run(
-        [sys.executable, "train.py", "--model", "embedding_bag_text", "--init-from", "word2vec", "--features-from",
-         "vampire", "--train-split", "train[:200]", "--test-split", "test[:500]", "--max-steps", "30",
-         "--data-dir", str(real_data_dir), "--model-dir", str(model_dir)],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-    )
+    result = run_train("--model", "embedding_bag_text", "--init-from", "word2vec", "--features-from", "vampire",
+                       "--train-split", "train[:200]", "--test-split", "test[:500]", "--max-steps", "30",
+                       "--data-dir", str(real_data_dir), "--model-dir", str(model_dir), mock=False)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((model_dir / "summary.json").read_text())
     assert summary["hyperparameters"]["features_from"] == "vampire"
